@@ -1,0 +1,30 @@
+import { Context, type Option, type Redacted } from "effect"
+
+/** The service's settings, resolved once at start-up (live: Vault plus environment overrides). */
+export interface AppConfigShape {
+  readonly mode: "live" | "dev"
+  readonly port: number
+  /** A `postgres://` URL (credentials included, hence redacted). */
+  readonly databaseUrl: Redacted.Redacted<string>
+  readonly kafka: {
+    readonly brokers: ReadonlyArray<string>
+    readonly clientId: string
+    readonly groupId: string
+    /** Topics the event consumer reads. */
+    readonly eventTopics: RegExp
+  }
+  readonly adminToken: Redacted.Redacted<string>
+  readonly otlpEndpoint: Option.Option<string>
+  readonly webhook: {
+    readonly timeoutMs: number
+    /** `http://` and loopback/private targets are accepted (dev mode, tests, private networks). */
+    readonly allowInsecureTargets: boolean
+  }
+  /** Where dev mode keeps its state (PGlite data, the file-backed secret store). */
+  readonly dataDir: string
+}
+
+export class AppConfig extends Context.Tag("integration-service/AppConfig")<AppConfig, AppConfigShape>() {}
+
+/** Every topic but Kafka's internal ones and those this service publishes itself. */
+export const defaultEventTopics = /^(?!__|webhook\.|connector\.).+/
