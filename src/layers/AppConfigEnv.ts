@@ -1,0 +1,54 @@
+import { Config, ConfigError, Data, Effect, Either } from "effect"
+import { defaultEventTopics } from "../services/AppConfig.ts"
+
+/** A setting that is missing or wrong: start-up fails with this one line. */
+export class ConfigurationError extends Data.TaggedError("ConfigurationError")<{
+  readonly setting: string
+  readonly problem: string
+}> {
+  override get message() {
+    return `configuration: ${this.setting} ${this.problem}`
+  }
+}
+
+const regex = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((source) => {
+      try {
+        return Either.right(new RegExp(source))
+      } catch {
+        return Either.left(ConfigError.InvalidData([name], "is not a valid regular expression"))
+      }
+    })
+  )
+
+/** Settings that only ever come from the environment, in live and dev mode alike. */
+const envSettings = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  eventTopics: regex("KAFKA_EVENT_TOPICS").pipe(Config.withDefault(defaultEventTopics)),
+  webhookTimeoutMs: Config.integer("WEBHOOK_TIMEOUT_MS").pipe(
+    Config.validate({ message: "must be between 100 and 120000", validation: (n) => n >= 100 && n <= 120_000 }),
+    Config.withDefault(10_000)
+  ),
+  allowInsecureTargets: Config.boolean("WEBHOOK_ALLOW_INSECURE_TARGETS").pipe(Config.withDefault(false)),
+  databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
+  otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  adminToken: Config.option(Config.redacted("ADMIN_TOKEN"))
+})
+
+export type EnvSettings = Config.Config.Success<typeof envSettings>
+
+/** Reads the environment; a wrong value fails with one line naming the variable. */
+export const readEnvSettings: Effect.Effect<EnvSettings, ConfigurationError> = Effect.mapError(
+  envSettings,
+  (error) => {
+    const text = String(error)
+    const setting = /\b([A-Z][A-Z0-9_]+)\b/.exec(text)?.[1] ?? "environment"
+    const problem = /(Expected .*?|must .*?|is not .*?)"?\)?$/m.exec(text)?.[1] ?? "is invalid"
+    return new ConfigurationError({ setting, problem: problem.startsWith("Expected") ? `is invalid: ${problem}` : problem })
+  }
+)
+
+export const splitBrokers = (value: string): ReadonlyArray<string> =>
+  value.split(",").map((b) => b.trim()).filter((b) => b.length > 0)

@@ -1,0 +1,26 @@
+import { Otlp } from "@effect/opentelemetry"
+import { FetchHttpClient } from "@effect/platform"
+import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { AppConfig } from "../services/AppConfig.ts"
+
+/** One JSON object per log line on stdout (what log shippers expect). */
+export const JsonLogs = Logger.replace(Logger.defaultLogger, Logger.jsonLogger)
+
+/** Traces, metrics and logs over OTLP/HTTP when an endpoint is configured; nothing otherwise. */
+export const makeOtlp = (endpoint: string) =>
+  Otlp.layerJson({
+    baseUrl: endpoint,
+    resource: { serviceName: "integration-service" }
+  }).pipe(Layer.provide(FetchHttpClient.layer))
+
+export const TelemetryLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    Option.match(config.otlpEndpoint, {
+      onNone: () => Layer.empty,
+      onSome: makeOtlp
+    }))
+)
+
+export const logLevelFromEnv = Logger.minimumLogLevel(
+  process.env["LOG_LEVEL"] === "debug" ? LogLevel.Debug : LogLevel.Info
+)

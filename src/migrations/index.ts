@@ -1,0 +1,9 @@
+import * as Migrator from "@effect/sql/Migrator"
+import initialSchema from "./0001_initial_schema.ts"
+import deliveryAttemptsAndIndexes from "./0002_delivery_attempts_and_indexes.ts"
+
+/** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
+export const loader = Migrator.fromRecord({
+  "0001_initial_schema": initialSchema,
+  "0002_delivery_attempts_and_indexes": deliveryAttemptsAndIndexes
+})

@@ -1,0 +1,29 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+
+const Check = Schema.Literal("ok", "unavailable")
+const Checks = Schema.Struct({ database: Check, kafka: Check })
+
+export class Readiness extends Schema.Class<Readiness>("Readiness")({
+  status: Schema.Literal("ready"),
+  checks: Checks
+}) {}
+
+export class NotReady extends Schema.Class<NotReady>("NotReady")(
+  { error: Schema.Literal("not_ready"), message: Schema.String, checks: Checks },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+export class HealthApi extends HttpApiGroup.make("health")
+  .add(
+    HttpApiEndpoint.get("healthz", "/healthz")
+      .addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
+      .annotate(OpenApi.Summary, "The process is up")
+  )
+  .add(
+    HttpApiEndpoint.get("readyz", "/readyz")
+      .addSuccess(Readiness)
+      .addError(NotReady)
+      .annotate(OpenApi.Summary, "The database and Kafka are reachable")
+  )
+{}

@@ -1,0 +1,32 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { SqlClient } from "../../services/Db.ts"
+import { Kafka } from "../../services/Kafka.ts"
+import { Api } from "./Api.ts"
+import { NotReady, Readiness } from "./HealthApi.ts"
+
+const check = <E, R>(probe: Effect.Effect<unknown, E, R>) =>
+  probe.pipe(
+    Effect.timeout("2 seconds"),
+    Effect.as("ok" as const),
+    Effect.catchAllCause(() => Effect.succeed("unavailable" as const))
+  )
+
+export const HealthHandlers = HttpApiBuilder.group(Api, "health", (handlers) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const kafka = yield* Kafka
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      .handle("readyz", () =>
+        Effect.gen(function*() {
+          const [database, broker] = yield* Effect.all([check(sql`SELECT 1`), check(kafka.ping)], {
+            concurrency: 2
+          })
+          const checks = { database, kafka: broker }
+          if (database === "ok" && broker === "ok") return new Readiness({ status: "ready", checks })
+          return yield* Effect.fail(
+            new NotReady({ error: "not_ready", message: "a dependency is unreachable", checks })
+          )
+        }))
+  }))

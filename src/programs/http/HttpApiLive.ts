@@ -1,0 +1,13 @@
+import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
+import { Layer } from "effect"
+import { Api } from "./Api.ts"
+import { HealthHandlers } from "./HealthHandlers.ts"
+
+const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide(HealthHandlers))
+
+/** The HTTP API served on whatever `HttpServer` the runtime provides. */
+export const HttpApiLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+  Layer.provide(ApiLive),
+  HttpServer.withLogAddress
+)
