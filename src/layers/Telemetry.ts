@@ -1,4 +1,4 @@
-import { Otlp } from "@effect/opentelemetry"
+import * as Otlp from "@effect/opentelemetry/Otlp"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { AppConfig } from "../services/AppConfig.ts"

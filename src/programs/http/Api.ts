@@ -1,9 +1,11 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { DevApi } from "./DevApi.ts"
 import { HealthApi } from "./HealthApi.ts"
 
 /** The whole HTTP API; `GET /openapi.json` is generated from it. */
 export class Api extends HttpApi.make("integration-service")
   .add(HealthApi)
+  .add(DevApi)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")
 {}
