@@ -24,7 +24,11 @@ const regex = (name: string) =>
 
 /** Settings that only ever come from the environment, in live and dev mode alike. */
 const envSettings = Config.all({
-  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  // 0 lets the OS pick a free port (tests).
+  port: Config.integer("PORT").pipe(
+    Config.validate({ message: "must be a port number (0-65535)", validation: (n) => n >= 0 && n <= 65_535 }),
+    Config.withDefault(8080)
+  ),
   eventTopics: regex("KAFKA_EVENT_TOPICS").pipe(Config.withDefault(defaultEventTopics)),
   webhookTimeoutMs: Config.integer("WEBHOOK_TIMEOUT_MS").pipe(
     Config.validate({ message: "must be between 100 and 120000", validation: (n) => n >= 100 && n <= 120_000 }),

@@ -1,42 +1,26 @@
 import type { HttpApp } from "@effect/platform"
-import { HttpServerResponse } from "@effect/platform"
-import { Effect, Option, Schema } from "effect"
-
-const DecodeErrorBody = Schema.parseJson(Schema.Struct({
-  _tag: Schema.Literal("HttpApiDecodeError"),
-  issues: Schema.Array(Schema.Struct({
-    path: Schema.Array(Schema.Union(Schema.String, Schema.Number, Schema.Symbol)),
-    message: Schema.String
-  }))
-}))
-const decodeDecodeError = Schema.decodeUnknownOption(DecodeErrorBody)
-
-const bodyText = (response: HttpServerResponse.HttpServerResponse): Option.Option<string> =>
-  response.body._tag === "Uint8Array" ? Option.some(new TextDecoder().decode(response.body.body)) : Option.none()
+import { HttpApiBuilder, HttpApiError, HttpServerResponse } from "@effect/platform"
+import { Cause, Effect } from "effect"
 
 const describe = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) =>
   issue.path.length === 0 ? issue.message : `${issue.path.map(String).join(".")}: ${issue.message}`
 
+const decodeFailure = (error: HttpApiError.HttpApiDecodeError) =>
+  HttpServerResponse.unsafeJson({
+    error: "invalid_request",
+    message: error.issues.map(describe).join("; ") || "the request is invalid",
+    fields: error.issues.map((issue) => issue.path.map(String).join("."))
+  }, { status: 400 })
+
 /**
- * The framework answers requests that don't decode, and defects, in its own
- * shapes; this gives them the API's `{"error", "message"}` body, with the
- * offending field named first in the message.
+ * Requests that don't decode get the API's `{"error", "message"}` body (the
+ * framework's own describes the schema, not the field), with the offending
+ * fields named in the message and listed in `fields`. An API-level middleware
+ * sees the decode failure before the framework turns it into its response.
  */
-export const uniformErrorBodies = (app: HttpApp.Default): HttpApp.Default =>
-  Effect.map(app, (response) => {
-    if (response.status === 400) {
-      return Option.match(Option.flatMap(bodyText(response), decodeDecodeError), {
-        onNone: () => response,
-        onSome: (decoded) =>
-          HttpServerResponse.unsafeJson({
-            error: "invalid_request",
-            message: decoded.issues.map(describe).join("; ") || "the request is invalid",
-            fields: decoded.issues.map((issue) => issue.path.map(String).join("."))
-          }, { status: 400 })
-      })
-    }
-    if (response.status === 500 && Option.getOrElse(bodyText(response), () => "") === "") {
-      return HttpServerResponse.unsafeJson({ error: "internal_error", message: "internal error" }, { status: 500 })
-    }
-    return response
+export const UniformDecodeErrors = HttpApiBuilder.middleware((app: HttpApp.Default) =>
+  Effect.catchAllCause(app, (cause) => {
+    const error = Cause.squash(cause)
+    return error instanceof HttpApiError.HttpApiDecodeError ? Effect.succeed(decodeFailure(error)) : Effect.failCause(cause)
   })
+)

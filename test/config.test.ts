@@ -1,0 +1,92 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import { jdbcToPostgresUrl, makeAppConfigLive } from "../src/layers/AppConfigLive.ts"
+import { makeVaultTest } from "../src/layers/VaultTest.ts"
+import { Vault } from "../src/services/Vault.ts"
+
+const secrets = (values: Record<string, Record<string, string>>) =>
+  Layer.effect(
+    Vault,
+    makeVaultTest(
+      Object.entries(values).map(([path, data]) =>
+        [path, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Redacted.make(v)]))] as const
+      )
+    )
+  )
+
+const withEnv = (env: Record<string, string>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+const complete = {
+  "integration-service": {
+    "db.url": "jdbc:postgresql://db.internal:5433/integration",
+    "db.username": "svc",
+    "db.password": "p@ss/word",
+    "admin.token": "admin-secret"
+  },
+  shared: { "kafka.bootstrap.servers": "k1:9092, k2:9092", "otel.exporter.otlp.endpoint": "http://otel:4318" }
+}
+
+describe("live configuration", () => {
+  it("turns the platform's JDBC URL into a postgres URL with the separate credentials", () => {
+    const url = jdbcToPostgresUrl("jdbc:postgresql://db:5432/app?sslmode=require", Option.some("u"), Option.some(Redacted.make("p@ss")))
+    expect(Option.map(url, Redacted.value)).toEqual(Option.some("postgres://u:p%40ss@db:5432/app?sslmode=require"))
+    expect(jdbcToPostgresUrl("mysql://x", Option.none(), Option.none())).toEqual(Option.none())
+  })
+
+  it.effect("reads Vault's layout", () =>
+    Effect.gen(function*() {
+      const config = yield* makeAppConfigLive
+      expect(Redacted.value(config.databaseUrl)).toBe("postgres://svc:p%40ss%2Fword@db.internal:5433/integration")
+      expect(config.kafka.brokers).toEqual(["k1:9092", "k2:9092"])
+      expect(config.otlpEndpoint).toEqual(Option.some("http://otel:4318"))
+      expect(Redacted.value(config.adminToken)).toBe("admin-secret")
+      expect(config.port).toBe(8080)
+      expect(config.webhook).toEqual({ timeoutMs: 10_000, allowInsecureTargets: false })
+    }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({}))))
+
+  it.effect("lets the environment override Vault", () =>
+    Effect.gen(function*() {
+      const config = yield* makeAppConfigLive
+      expect(Redacted.value(config.databaseUrl)).toBe("postgres://other/db")
+      expect(config.kafka.brokers).toEqual(["127.0.0.1:19092"])
+      expect(config.otlpEndpoint).toEqual(Option.some("http://collector:4318"))
+      expect(config.kafka.eventTopics.test("orders")).toBe(true)
+      expect(config.kafka.eventTopics.test("audit")).toBe(false)
+      expect(config.webhook).toEqual({ timeoutMs: 2500, allowInsecureTargets: true })
+    }).pipe(
+      Effect.provide(secrets(complete)),
+      Effect.provide(withEnv({
+        DATABASE_URL: "postgres://other/db",
+        KAFKA_BROKERS: "127.0.0.1:19092",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        KAFKA_EVENT_TOPICS: "^orders$",
+        WEBHOOK_TIMEOUT_MS: "2500",
+        WEBHOOK_ALLOW_INSECURE_TARGETS: "true"
+      }))
+    ))
+
+  it.effect("the default topic pattern skips internal topics and the service's own", () =>
+    Effect.gen(function*() {
+      const { eventTopics } = (yield* makeAppConfigLive).kafka
+      expect(["order.placed", "orders", "inventory.updated"].every((t) => eventTopics.test(t))).toBe(true)
+      expect(["__consumer_offsets", "webhook.delivered", "connector.order.imported"].some((t) => eventTopics.test(t)))
+        .toBe(false)
+    }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({}))))
+
+  it.effect.each([
+    ["db.url", { ...complete, "integration-service": { "admin.token": "t" } }, {}],
+    ["kafka.bootstrap.servers", { ...complete, shared: {} }, {}],
+    ["admin.token", { ...complete, "integration-service": { "db.url": "jdbc:postgresql://h/db" } }, {}],
+    ["PORT", complete, { PORT: "http" }],
+    ["KAFKA_EVENT_TOPICS", complete, { KAFKA_EVENT_TOPICS: "(" }]
+  ] as const)("a missing or wrong %s fails start-up with one line naming it", ([setting, vault, env]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(makeAppConfigLive)
+      expect(error._tag).toBe("ConfigurationError")
+      const line = error.message
+      expect(line).toContain(setting)
+      expect(line.split("\n")).toHaveLength(1)
+      expect(line).not.toContain("admin-secret")
+    }).pipe(Effect.provide(secrets(vault)), Effect.provide(withEnv(env))))
+})
