@@ -13,4 +13,4 @@ const root = Command.make("integration-service").pipe(
 
 const cli = Command.run(root, { name: "integration-service", version: "0.1.0" })
 
-cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: false }))
+cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disablePrettyLogger: true }))

@@ -15,7 +15,13 @@ export const oneLineStartupErrors = <A, E, R>(self: Effect.Effect<A, E, R>) =>
         SqlError: (e) => `start-up failed: database: ${e.message}`,
         KafkaError: (e) => `start-up failed: ${e.message}`,
         MigrationError: (e) => `start-up failed: migrations: ${e.message}`,
-        ConfigError: (e) => `configuration: ${String(e).replace(/^\(?(Missing|Invalid) data at /, "").replace(/\)$/, "")}`,
+        ConfigError: (e) => {
+          const text = String(e)
+          const setting = /\b([A-Z][A-Z0-9_]+)\b/.exec(text)?.[1] ?? "a setting"
+          return text.includes("Missing data")
+            ? `configuration: ${setting} is missing`
+            : `configuration: ${setting} is invalid: ${text.replace(/^.*?: "?/, "").replace(/"?\)?$/, "")}`
+        },
         ServeError: (e) => `start-up failed: HTTP server: ${e.message}`
       }
       const describe = error._tag ? known[error._tag] : undefined

@@ -1,14 +1,14 @@
 import { NodeContext } from "@effect/platform-node"
-import { Layer } from "effect"
+import { Config, Effect, Layer, Option } from "effect"
 import { AppConfigDev } from "./AppConfigDev.ts"
 import { AppConfigLive } from "./AppConfigLive.ts"
 import { DbDev } from "./DbDev.ts"
-import { DbLive } from "./DbLive.ts"
+import { DbLive, makeDbLive } from "./DbLive.ts"
 import { HttpOutLive } from "./HttpOutLive.ts"
 import { HttpServerNode } from "./HttpServerNode.ts"
 import { KafkaDev } from "./KafkaDev.ts"
 import { KafkaLive } from "./KafkaLive.ts"
-import { JsonLogs, TelemetryLive } from "./Telemetry.ts"
+import { TelemetryLive } from "./Telemetry.ts"
 import { VaultDev } from "./VaultDev.ts"
 import { VaultLive } from "./VaultLive.ts"
 
@@ -16,12 +16,21 @@ import { VaultLive } from "./VaultLive.ts"
 const ConfigLive = AppConfigLive.pipe(Layer.provideMerge(VaultLive))
 
 /** Live infrastructure: Vault, PostgreSQL, Kafka, undici, Node's HTTP server, OTLP, JSON logs. */
-export const LiveInfra = Layer.mergeAll(DbLive, KafkaLive, HttpOutLive, HttpServerNode, TelemetryLive, JsonLogs).pipe(
+export const LiveInfra = Layer.mergeAll(DbLive, KafkaLive, HttpOutLive, HttpServerNode, TelemetryLive).pipe(
   Layer.provideMerge(ConfigLive)
 )
 
-/** Live infrastructure for one-off commands that only need the database (`migrate`). */
-export const LiveDbOnly = DbLive.pipe(Layer.provideMerge(ConfigLive), Layer.provide(JsonLogs))
+/**
+ * Only the database, for one-off commands (`migrate`): `DATABASE_URL` when set,
+ * else Vault's `db.*` settings.
+ */
+export const LiveDbOnly = Layer.unwrapEffect(
+  Effect.map(Config.option(Config.redacted("DATABASE_URL")), (url) =>
+    Option.match(url, {
+      onSome: (url) => makeDbLive(url, { maxConnections: 2 }),
+      onNone: () => DbLive.pipe(Layer.provide(ConfigLive))
+    }))
+)
 
 /**
  * Dev infrastructure, nothing to install: PGlite and the file-backed secret

@@ -3,8 +3,11 @@ import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { AppConfig } from "../services/AppConfig.ts"
 
+/** `LOG_LEVEL=debug` shows debug logs; info and above otherwise. */
+const logLevelFromEnv = Logger.minimumLogLevel(process.env["LOG_LEVEL"] === "debug" ? LogLevel.Debug : LogLevel.Info)
+
 /** One JSON object per log line on stdout (what log shippers expect). */
-export const JsonLogs = Logger.replace(Logger.defaultLogger, Logger.jsonLogger)
+export const JsonLogs = Layer.merge(Logger.json, logLevelFromEnv)
 
 /** Traces, metrics and logs over OTLP/HTTP when an endpoint is configured; nothing otherwise. */
 export const makeOtlp = (endpoint: string) =>
@@ -21,6 +24,3 @@ export const TelemetryLive = Layer.unwrapEffect(
     }))
 )
 
-export const logLevelFromEnv = Logger.minimumLogLevel(
-  process.env["LOG_LEVEL"] === "debug" ? LogLevel.Debug : LogLevel.Info
-)

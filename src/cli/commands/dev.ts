@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import { DevInfra } from "../../layers/Infra.ts"
 import { DevBannerLive } from "../../programs/devBanner.ts"
 import { MainLive } from "../../programs/main.ts"
@@ -13,7 +13,7 @@ const dataDir = Options.directory("data-dir").pipe(
 export const devCommand = Command.make("dev", { dataDir }, ({ dataDir }) =>
   oneLineStartupErrors(
     Layer.launch(Layer.merge(MainLive, DevBannerLive).pipe(Layer.provide(DevInfra(dataDir))))
-  )).pipe(
+  ).pipe(Effect.provide(Logger.pretty))).pipe(
     Command.withDescription(
       "Run in dev mode with nothing installed: PGlite, an in-process event bus, file-backed secrets under --data-dir. " +
         "Prints the address, the admin token and how to publish a test event."
