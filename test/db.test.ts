@@ -87,7 +87,7 @@ describe("migrations on PostgreSQL", () => {
           Effect.flatMap((context) => Effect.provide(runMigrations, context))
         ))
         const results = yield* Effect.all([instance, instance, instance], { concurrency: "unbounded" })
-        expect(results.map((applied) => applied.length).sort()).toEqual([0, 0, 2])
+        expect(results.map((applied) => applied.length).sort()).toEqual([0, 0, 3])
       }))
   })
 })
@@ -97,7 +97,7 @@ describe("DbDev (PGlite in-process)", () => {
   layer(DbDev(undefined), { excludeTestServices: true })((it) => {
     it.effect("runs the same migrations", () =>
       Effect.gen(function*() {
-        expect((yield* runMigrations).length).toBe(2)
+        expect((yield* runMigrations).length).toBe(3)
         yield* checkSchema
       }))
 

@@ -1,0 +1,106 @@
+import { Schema } from "effect"
+import { EventType, StoreId } from "../EventEnvelope.ts"
+
+export const SubscriptionId = Schema.UUID.pipe(Schema.brand("SubscriptionId"))
+export type SubscriptionId = typeof SubscriptionId.Type
+export const DeliveryId = Schema.UUID.pipe(Schema.brand("DeliveryId"))
+export type DeliveryId = typeof DeliveryId.Type
+
+/** An event type, or `*` for every event. */
+export const EventSelector = Schema.Union(Schema.Literal("*"), EventType)
+
+export const DeliveryStatus = Schema.Literal("PENDING", "DELIVERED", "FAILED", "DEAD_LETTERED")
+export type DeliveryStatus = typeof DeliveryStatus.Type
+
+const Name = Schema.Trim.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.maxLength(200)
+)
+const TargetUrl = Schema.String.pipe(
+  Schema.maxLength(2048),
+  Schema.annotations({ description: "https URL the events are POSTed to" })
+)
+const Events = Schema.Array(EventSelector).pipe(
+  Schema.minItems(1, { message: () => "must name at least one event type (or \"*\")" }),
+  Schema.maxItems(100)
+)
+
+export class Subscription extends Schema.Class<Subscription>("Subscription")({
+  id: SubscriptionId,
+  storeId: StoreId,
+  name: Schema.String,
+  targetUrl: Schema.String,
+  events: Schema.Array(Schema.String),
+  isActive: Schema.Boolean,
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+export const CreateSubscription = Schema.Struct({
+  name: Name,
+  targetUrl: TargetUrl,
+  events: Events,
+  isActive: Schema.optional(Schema.Boolean)
+})
+
+export const UpdateSubscription = Schema.Struct({
+  name: Schema.optional(Name),
+  targetUrl: Schema.optional(TargetUrl),
+  events: Schema.optional(Events),
+  isActive: Schema.optional(Schema.Boolean)
+})
+
+/** Create and rotate answer with the signing secret: the only times it is shown. */
+export class SubscriptionWithSecret extends Subscription.extend<SubscriptionWithSecret>("SubscriptionWithSecret")({
+  signingSecret: Schema.String
+}) {}
+
+export class Delivery extends Schema.Class<Delivery>("Delivery")({
+  id: DeliveryId,
+  subscriptionId: SubscriptionId,
+  storeId: StoreId,
+  eventType: Schema.String,
+  eventId: Schema.UUID,
+  status: DeliveryStatus,
+  attemptNumber: Schema.Int,
+  httpStatus: Schema.NullOr(Schema.Int),
+  responseBody: Schema.NullOr(Schema.String),
+  nextRetryAt: Schema.NullOr(Schema.DateTimeUtc),
+  deliveredAt: Schema.NullOr(Schema.DateTimeUtc),
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+export class DeliveryAttempt extends Schema.Class<DeliveryAttempt>("DeliveryAttempt")({
+  attemptNumber: Schema.Int,
+  startedAt: Schema.DateTimeUtc,
+  durationMs: Schema.Int,
+  httpStatus: Schema.NullOr(Schema.Int),
+  responseBody: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+}) {}
+
+export class DeliveryDetail extends Delivery.extend<DeliveryDetail>("DeliveryDetail")({
+  payload: Schema.Unknown,
+  attempts: Schema.Array(DeliveryAttempt)
+}) {}
+
+export const DeliveryPage = Schema.Struct({
+  items: Schema.Array(Delivery),
+  nextCursor: Schema.NullOr(Schema.String)
+})
+
+export const DeliveryFilters = Schema.Struct({
+  status: Schema.optional(DeliveryStatus),
+  subscriptionId: Schema.optional(SubscriptionId),
+  eventType: Schema.optional(Schema.String),
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
+  cursor: Schema.optional(Schema.String)
+})
+
+/** Bulk re-trigger: every matching failed or dead-lettered delivery of the store. */
+export const BulkRetry = Schema.Struct({
+  status: Schema.optionalWith(Schema.Literal("DEAD_LETTERED", "FAILED"), { default: () => "DEAD_LETTERED" as const }),
+  since: Schema.optional(Schema.DateTimeUtc),
+  subscriptionId: Schema.optional(SubscriptionId)
+})

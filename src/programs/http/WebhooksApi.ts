@@ -1,0 +1,87 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { StoreId } from "../../domain/EventEnvelope.ts"
+import {
+  BulkRetry,
+  CreateSubscription,
+  Delivery,
+  DeliveryDetail,
+  DeliveryFilters,
+  DeliveryId,
+  DeliveryPage,
+  Subscription,
+  SubscriptionId,
+  SubscriptionWithSecret,
+  UpdateSubscription
+} from "../../domain/webhooks/models.ts"
+import { AdminAuth } from "./AdminAuth.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound } from "./ApiErrors.ts"
+
+const storeId = HttpApiSchema.param("storeId", StoreId)
+const subscriptionId = HttpApiSchema.param("id", SubscriptionId)
+const deliveryId = HttpApiSchema.param("id", DeliveryId)
+
+export class WebhooksApi extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.post("create")`/stores/${storeId}/webhooks`
+      .setPayload(CreateSubscription)
+      .addSuccess(SubscriptionWithSecret, { status: 201 })
+      .addError(InvalidRequest)
+      .annotate(OpenApi.Summary, "Subscribe a URL to event types; the answer holds the signing secret")
+  )
+  .add(
+    HttpApiEndpoint.get("list")`/stores/${storeId}/webhooks`
+      .addSuccess(Schema.Struct({ items: Schema.Array(Subscription) }))
+  )
+  .add(
+    HttpApiEndpoint.get("show")`/stores/${storeId}/webhooks/${subscriptionId}`
+      .addSuccess(Subscription)
+      .addError(NotFound)
+  )
+  .add(
+    HttpApiEndpoint.patch("update")`/stores/${storeId}/webhooks/${subscriptionId}`
+      .setPayload(UpdateSubscription)
+      .addSuccess(Subscription)
+      .addError(NotFound)
+      .addError(InvalidRequest)
+  )
+  .add(
+    HttpApiEndpoint.del("delete")`/stores/${storeId}/webhooks/${subscriptionId}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(NotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("rotateSecret")`/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`
+      .addSuccess(SubscriptionWithSecret)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one")
+  )
+  .add(
+    HttpApiEndpoint.get("listDeliveries")`/stores/${storeId}/deliveries`
+      .setUrlParams(DeliveryFilters)
+      .addSuccess(DeliveryPage)
+      .addError(InvalidRequest)
+      .annotate(OpenApi.Summary, "Deliveries, newest first; pass nextCursor as cursor for the next page")
+  )
+  .add(
+    HttpApiEndpoint.get("showDelivery")`/stores/${storeId}/deliveries/${deliveryId}`
+      .addSuccess(DeliveryDetail)
+      .addError(NotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("retryDelivery")`/stores/${storeId}/deliveries/${deliveryId}/retry`
+      .addSuccess(Delivery, { status: 202 })
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(OpenApi.Summary, "Re-trigger a failed or dead-lettered delivery: attempt now, then the retry table")
+  )
+  .add(
+    HttpApiEndpoint.post("retryDeliveries")`/stores/${storeId}/deliveries/retry`
+      .setPayload(BulkRetry)
+      .addSuccess(Schema.Struct({ retried: Schema.Int }), { status: 202 })
+      .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay)")
+  )
+  .addError(Forbidden)
+  .middleware(AdminAuth)
+  .annotate(OpenApi.Title, "Webhooks")
+{}
