@@ -4,6 +4,7 @@ import { AppConfigDev } from "./AppConfigDev.ts"
 import { AppConfigLive } from "./AppConfigLive.ts"
 import { DbDev } from "./DbDev.ts"
 import { DbLive, makeDbLive } from "./DbLive.ts"
+import { DnsLive } from "./DnsLive.ts"
 import { HttpOutLive } from "./HttpOutLive.ts"
 import { HttpServerNode } from "./HttpServerNode.ts"
 import { KafkaDev } from "./KafkaDev.ts"
@@ -16,7 +17,7 @@ import { VaultLive } from "./VaultLive.ts"
 const ConfigLive = AppConfigLive.pipe(Layer.provideMerge(VaultLive))
 
 /** Live infrastructure: Vault, PostgreSQL, Kafka, undici, Node's HTTP server, OTLP, JSON logs. */
-export const LiveInfra = Layer.mergeAll(DbLive, KafkaLive, HttpOutLive, HttpServerNode, TelemetryLive).pipe(
+export const LiveInfra = Layer.mergeAll(DbLive, KafkaLive, HttpOutLive, DnsLive, HttpServerNode, TelemetryLive).pipe(
   Layer.provideMerge(ConfigLive)
 )
 
@@ -39,7 +40,7 @@ export const LiveDbOnly = Layer.unwrapEffect(
 export const DevInfra = (dataDir: string) => {
   const VaultFiles = VaultDev(`${dataDir}/secrets`).pipe(Layer.provide(NodeContext.layer))
   const Config = AppConfigDev(dataDir).pipe(Layer.provideMerge(VaultFiles))
-  return Layer.mergeAll(DbDev(`${dataDir}/pglite`), KafkaDev, HttpOutLive, HttpServerNode, TelemetryLive).pipe(
+  return Layer.mergeAll(DbDev(`${dataDir}/pglite`), KafkaDev, HttpOutLive, DnsLive, HttpServerNode, TelemetryLive).pipe(
     Layer.provideMerge(Config)
   )
 }

@@ -1,10 +1,12 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { DevApi } from "./DevApi.ts"
 import { HealthApi } from "./HealthApi.ts"
+import { WebhooksApi } from "./WebhooksApi.ts"
 
 /** The whole HTTP API; `GET /openapi.json` is generated from it. */
 export class Api extends HttpApi.make("integration-service")
   .add(HealthApi)
+  .add(WebhooksApi)
   .add(DevApi)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")

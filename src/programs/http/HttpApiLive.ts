@@ -5,9 +5,10 @@ import { AdminAuthLive } from "./AdminAuth.ts"
 import { DevHandlers } from "./DevHandlers.ts"
 import { UniformDecodeErrors } from "./errorBodies.ts"
 import { HealthHandlers } from "./HealthHandlers.ts"
+import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHandlers, DevHandlers]),
+  Layer.provide([HealthHandlers, DevHandlers, WebhooksHandlers]),
   Layer.provide([AdminAuthLive, UniformDecodeErrors])
 )
 

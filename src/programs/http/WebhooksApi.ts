@@ -15,7 +15,7 @@ import {
   UpdateSubscription
 } from "../../domain/webhooks/models.ts"
 import { AdminAuth } from "./AdminAuth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound } from "./ApiErrors.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
 const subscriptionId = HttpApiSchema.param("id", SubscriptionId)
@@ -82,6 +82,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay)")
   )
   .addError(Forbidden)
+  .addError(ServiceUnavailable)
   .middleware(AdminAuth)
   .annotate(OpenApi.Title, "Webhooks")
 {}

@@ -1,0 +1,62 @@
+import { Cache, Data, Duration, Effect, Encoding, Option, Redacted } from "effect"
+import type { SubscriptionId } from "../../domain/webhooks/models.ts"
+import { importSigningKey, type SigningKey } from "../../domain/webhooks/signature.ts"
+import { Vault, type VaultError } from "../../services/Vault.ts"
+
+export class SigningSecretMissing extends Data.TaggedError("SigningSecretMissing")<{
+  readonly subscriptionId: string
+}> {
+  override get message() {
+    return `no signing secret in Vault for subscription ${this.subscriptionId}`
+  }
+}
+
+const secretPath = (id: string) => `integration-service/webhook/${id}`
+
+/** 32 random bytes, base64url, behind a prefix that says what it is. */
+const generateSecret = () => {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return Redacted.make(`whsec_${Encoding.encodeBase64Url(bytes)}`)
+}
+
+/**
+ * Per-subscription HMAC secrets: written to Vault, read back into an
+ * in-process cache of signing keys keyed by (subscription, secret version).
+ * A rotation bumps the version in the database, so the next delivery on any
+ * instance misses the cache and reads the new secret: no Vault read per delivery.
+ */
+export class SigningSecrets extends Effect.Service<SigningSecrets>()("integration-service/SigningSecrets", {
+  effect: Effect.gen(function*() {
+    const vault = yield* Vault
+    const keys = yield* Cache.make({
+      capacity: 50_000,
+      timeToLive: Duration.hours(6),
+      lookup: (cacheKey: string) => {
+        const id = cacheKey.slice(0, cacheKey.indexOf("@"))
+        return vault.read(secretPath(id)).pipe(
+          Effect.flatMap((secret) =>
+            Option.match(Option.flatMap(secret, (data) => Option.fromNullable(data["secret"])), {
+              onNone: () => Effect.fail(new SigningSecretMissing({ subscriptionId: id })),
+              onSome: (value) => importSigningKey(Redacted.value(value))
+            })
+          )
+        )
+      }
+    })
+
+    /** A fresh secret stored for the subscription; the caller shows it once. */
+    const create = (id: SubscriptionId) => {
+      const secret = generateSecret()
+      return Effect.as(vault.write(secretPath(id), { secret }), secret)
+    }
+
+    return {
+      create,
+      /** Rotation is a new secret at the same path; callers then bump the version. */
+      rotate: create,
+      remove: (id: SubscriptionId) => vault.delete(secretPath(id)),
+      key: (id: string, version: number): Effect.Effect<SigningKey, SigningSecretMissing | VaultError> =>
+        keys.get(`${id}@${version}`)
+    }
+  })
+}) {}

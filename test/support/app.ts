@@ -1,0 +1,127 @@
+import { HttpServer } from "@effect/platform"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { DnsTest } from "../../src/layers/DnsLive.ts"
+import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
+import { makeHttpServerNode } from "../../src/layers/HttpServerNode.ts"
+import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
+import { makeVaultTest } from "../../src/layers/VaultTest.ts"
+import { HttpApiLive } from "../../src/programs/http/HttpApiLive.ts"
+import { DeliverySignalsLive } from "../../src/programs/webhooks/DeliverySignals.ts"
+import { type DeliveryWorkerOptions, deliveryWorkersWith } from "../../src/programs/webhooks/DeliveryWorkers.ts"
+import { FanOutConsumerLive } from "../../src/programs/webhooks/FanOutConsumer.ts"
+import { SigningSecrets } from "../../src/programs/webhooks/SigningSecrets.ts"
+import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
+import { HttpOut } from "../../src/services/HttpOut.ts"
+import { Kafka } from "../../src/services/Kafka.ts"
+import { Vault } from "../../src/services/Vault.ts"
+import { testKafkaBrokerList } from "./context.ts"
+import { TestDbLive } from "./db.ts"
+
+export const adminToken = "test-admin-token"
+
+export interface TestAppOptions {
+  /** Topics this app consumes: keep it unique per test file so files don't read each other's events. */
+  readonly eventTopics: RegExp
+  readonly groupId: string
+  readonly mode?: "live" | "dev"
+  readonly allowInsecureTargets?: boolean
+  readonly webhookTimeoutMs?: number
+  readonly dns?: Readonly<Record<string, ReadonlyArray<string>>>
+  readonly workers?: Partial<DeliveryWorkerOptions>
+  /** Leave the delivery workers out (tests that drive claims by hand). */
+  readonly withoutWorkers?: boolean
+}
+
+/** Timings for tests: quick polls, short leases, a sweeper that runs often. */
+export const fastWorkers: DeliveryWorkerOptions = {
+  concurrency: 16,
+  pollInterval: "200 millis",
+  leaseSeconds: 5,
+  sweepInterval: "500 millis",
+  outboxInterval: "200 millis"
+}
+
+export const testConfig = (options: TestAppOptions): AppConfigShape => ({
+  mode: options.mode ?? "live",
+  port: 0,
+  databaseUrl: Redacted.make("unused: TestDbLive"),
+  kafka: {
+    brokers: testKafkaBrokerList(),
+    clientId: `test-${options.groupId}`,
+    groupId: options.groupId,
+    eventTopics: options.eventTopics
+  },
+  adminToken: Redacted.make(adminToken),
+  otlpEndpoint: Option.none(),
+  webhook: {
+    timeoutMs: options.webhookTimeoutMs ?? 2000,
+    allowInsecureTargets: options.allowInsecureTargets ?? true
+  },
+  dataDir: ".data-test"
+})
+
+/** Real Kafka with test timings (fast rebalances, new topics seen within a second). */
+export const testKafka = (clientId: string) =>
+  Layer.scoped(
+    Kafka,
+    makeKafkaLive({
+      brokers: testKafkaBrokerList(),
+      clientId,
+      topicRefreshInterval: "1 second",
+      consumer: { sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10000, maxWaitTimeInMs: 250 }
+    })
+  )
+
+/**
+ * The service as `serve` runs it, on real PostgreSQL (this run's database) and
+ * the real Kafka broker, with an in-memory Vault, a fixed DNS table and the
+ * HTTP server on a free port. Provides the infrastructure services so tests
+ * can look at the database, Kafka and Vault directly.
+ */
+export const TestApp = (options: TestAppOptions) => {
+  const config = testConfig(options)
+  const infra = Layer.mergeAll(
+    TestDbLive,
+    testKafka(config.kafka.clientId),
+    Layer.effect(Vault, makeVaultTest()),
+    Layer.scoped(
+      HttpOut,
+      makeHttpOutLive({
+        defaultTimeoutMs: config.webhook.timeoutMs,
+        defaultMaxBodyBytes: 16 * 1024,
+        blockPrivateAddresses: !config.webhook.allowInsecureTargets
+      })
+    ),
+    DnsTest(options.dns ?? {}),
+    makeHttpServerNode(0, "127.0.0.1")
+  ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, config)))
+
+  const workers = options.withoutWorkers
+    ? Layer.empty
+    : deliveryWorkersWith({ ...fastWorkers, ...options.workers })
+  const app = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, workers).pipe(
+    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default))
+  )
+  return app.pipe(Layer.provideMerge(infra))
+}
+
+/** `http://127.0.0.1:<port>` of the test app's server. */
+export const baseUrl = HttpServer.addressFormattedWith((address) => Effect.succeed(address))
+
+/** fetch() against the test app with the admin token. */
+export const adminFetch = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+  Effect.gen(function*() {
+    const base = yield* baseUrl
+    const response = yield* Effect.promise(() =>
+      fetch(`${base}${path}`, {
+        method: init.method ?? "GET",
+        headers: {
+          authorization: `Bearer ${init.token ?? adminToken}`,
+          ...(init.body === undefined ? {} : { "content-type": "application/json" })
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
+      })
+    )
+    const text = yield* Effect.promise(() => response.text())
+    return { status: response.status, body: text === "" ? undefined : JSON.parse(text) as any, headers: response.headers }
+  })
