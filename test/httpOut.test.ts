@@ -345,6 +345,7 @@ describe("HttpOutLive layer", () => {
       adminToken: Redacted.make("unused"),
       otlpEndpoint: Option.none(),
       webhook: { timeoutMs: 1_000, allowInsecureTargets },
+      credentials: { bcryptCost: 4, accessTokenTtlSeconds: 3600 },
       dataDir: ".data"
     })
 

@@ -41,6 +41,7 @@ const TestConfig = Layer.succeed(AppConfig, {
   adminToken: Redacted.make("unused"),
   otlpEndpoint: Option.none(),
   webhook: { timeoutMs: 1000, allowInsecureTargets: true },
+  credentials: { bcryptCost: 4, accessTokenTtlSeconds: 3600 },
   dataDir: "/tmp/unused"
 })
 

@@ -42,6 +42,7 @@ export const makeAppConfigDev = (dataDir: string) =>
       adminToken,
       otlpEndpoint: env.otlpEndpoint,
       webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true },
+      credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
       dataDir
     })
   })

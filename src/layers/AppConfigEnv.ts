@@ -35,6 +35,14 @@ const envSettings = Config.all({
     Config.withDefault(10_000)
   ),
   allowInsecureTargets: Config.boolean("WEBHOOK_ALLOW_INSECURE_TARGETS").pipe(Config.withDefault(false)),
+  bcryptCost: Config.integer("CREDENTIAL_BCRYPT_COST").pipe(
+    Config.validate({ message: "must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
+    Config.withDefault(10)
+  ),
+  accessTokenTtlSeconds: Config.integer("OAUTH_TOKEN_TTL_SECONDS").pipe(
+    Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
+    Config.withDefault(3600)
+  ),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),

@@ -103,6 +103,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     adminToken,
     otlpEndpoint,
     webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets },
+    credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
     dataDir: ".data"
   })
 })

@@ -8,6 +8,8 @@ import { DnsLive } from "./DnsLive.ts"
 import { HttpOutLive } from "./HttpOutLive.ts"
 import { HttpServerNode } from "./HttpServerNode.ts"
 import { KafkaDev } from "./KafkaDev.ts"
+import { NotificationsLocal, NotificationsPg } from "./NotificationsPg.ts"
+import { PasswordHasherFromConfig } from "./PasswordHasherBcrypt.ts"
 import { KafkaLive } from "./KafkaLive.ts"
 import { TelemetryLive } from "./Telemetry.ts"
 import { VaultDev } from "./VaultDev.ts"
@@ -17,7 +19,16 @@ import { VaultLive } from "./VaultLive.ts"
 const ConfigLive = AppConfigLive.pipe(Layer.provideMerge(VaultLive))
 
 /** Live infrastructure: Vault, PostgreSQL, Kafka, undici, Node's HTTP server, OTLP, JSON logs. */
-export const LiveInfra = Layer.mergeAll(DbLive, KafkaLive, HttpOutLive, DnsLive, HttpServerNode, TelemetryLive).pipe(
+export const LiveInfra = Layer.mergeAll(
+  NotificationsPg,
+  KafkaLive,
+  HttpOutLive,
+  DnsLive,
+  PasswordHasherFromConfig,
+  HttpServerNode,
+  TelemetryLive
+).pipe(
+  Layer.provideMerge(DbLive),
   Layer.provideMerge(ConfigLive)
 )
 
@@ -40,7 +51,16 @@ export const LiveDbOnly = Layer.unwrapEffect(
 export const DevInfra = (dataDir: string) => {
   const VaultFiles = VaultDev(`${dataDir}/secrets`).pipe(Layer.provide(NodeContext.layer))
   const Config = AppConfigDev(dataDir).pipe(Layer.provideMerge(VaultFiles))
-  return Layer.mergeAll(DbDev(`${dataDir}/pglite`), KafkaDev, HttpOutLive, DnsLive, HttpServerNode, TelemetryLive).pipe(
+  return Layer.mergeAll(
+    DbDev(`${dataDir}/pglite`),
+    KafkaDev,
+    HttpOutLive,
+    DnsLive,
+    PasswordHasherFromConfig,
+    NotificationsLocal,
+    HttpServerNode,
+    TelemetryLive
+  ).pipe(
     Layer.provideMerge(Config)
   )
 }

@@ -2,10 +2,12 @@ import * as Migrator from "@effect/sql/Migrator"
 import initialSchema from "./0001_initial_schema.ts"
 import deliveryAttemptsAndIndexes from "./0002_delivery_attempts_and_indexes.ts"
 import webhookSecretVersionAndOutbox from "./0003_webhook_secret_version_and_outbox.ts"
+import oauthAccessTokens from "./0004_oauth_access_tokens.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
   "0001_initial_schema": initialSchema,
   "0002_delivery_attempts_and_indexes": deliveryAttemptsAndIndexes,
-  "0003_webhook_secret_version_and_outbox": webhookSecretVersionAndOutbox
+  "0003_webhook_secret_version_and_outbox": webhookSecretVersionAndOutbox,
+  "0004_oauth_access_tokens": oauthAccessTokens
 })

@@ -1,4 +1,5 @@
 import { Layer } from "effect"
+import { CredentialValidator } from "./credentials/CredentialValidator.ts"
 import { HttpApiLive } from "./http/HttpApiLive.ts"
 import { MigrationsLive } from "./migrate.ts"
 import { DeliverySignalsLive } from "./webhooks/DeliverySignals.ts"
@@ -10,10 +11,10 @@ import { SigningSecrets } from "./webhooks/SigningSecrets.ts"
  * Everything the service runs: the HTTP API and (as they are added) the Kafka
  * consumers, delivery workers and pollers, each a scoped layer whose fibers
  * stop when the layer is released. The migrations complete first.
- * Infrastructure (Db, Kafka, Vault, HttpOut, Dns, HttpServer, AppConfig) is
+ * Infrastructure (Db, Kafka, Vault, HttpOut, Dns, PasswordHasher, Notifications, HttpServer, AppConfig) is
  * provided by `LiveInfra` or `DevInfra` (src/layers/Infra.ts).
  */
 export const MainLive = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryWorkersLive).pipe(
-  Layer.provide([DeliverySignalsLive, SigningSecrets.Default]),
+  Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
   Layer.provide(MigrationsLive)
 )

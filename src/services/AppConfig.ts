@@ -20,6 +20,12 @@ export interface AppConfigShape {
     /** `http://` and loopback/private targets are accepted (dev mode, tests, private networks). */
     readonly allowInsecureTargets: boolean
   }
+  readonly credentials: {
+    /** bcrypt cost factor for new credential secrets. */
+    readonly bcryptCost: number
+    /** Lifetime of OAuth access tokens. */
+    readonly accessTokenTtlSeconds: number
+  }
   /** Where dev mode keeps its state (PGlite data, the file-backed secret store). */
   readonly dataDir: string
 }

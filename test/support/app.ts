@@ -4,7 +4,10 @@ import { DnsTest } from "../../src/layers/DnsLive.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
 import { makeHttpServerNode } from "../../src/layers/HttpServerNode.ts"
 import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
+import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
+import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
+import { CredentialValidator } from "../../src/programs/credentials/CredentialValidator.ts"
 import { HttpApiLive } from "../../src/programs/http/HttpApiLive.ts"
 import { DeliverySignalsLive } from "../../src/programs/webhooks/DeliverySignals.ts"
 import { type DeliveryWorkerOptions, deliveryWorkersWith } from "../../src/programs/webhooks/DeliveryWorkers.ts"
@@ -15,7 +18,7 @@ import { HttpOut } from "../../src/services/HttpOut.ts"
 import { Kafka } from "../../src/services/Kafka.ts"
 import { Vault } from "../../src/services/Vault.ts"
 import { testKafkaBrokerList } from "./context.ts"
-import { TestDbLive } from "./db.ts"
+import { IsolatedTestDbLive, TestDbLive } from "./db.ts"
 
 export const adminToken = "test-admin-token"
 
@@ -30,6 +33,12 @@ export interface TestAppOptions {
   readonly workers?: Partial<DeliveryWorkerOptions>
   /** Leave the delivery workers out (tests that drive claims by hand). */
   readonly withoutWorkers?: boolean
+  /**
+   * Run on a freshly created database of its own instead of this run's shared one,
+   * so the delivery workers of other test files (running in parallel) never claim
+   * this app's deliveries, and this app's workers never claim theirs.
+   */
+  readonly isolatedDatabase?: boolean
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -57,6 +66,7 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
     timeoutMs: options.webhookTimeoutMs ?? 2000,
     allowInsecureTargets: options.allowInsecureTargets ?? true
   },
+  credentials: { bcryptCost: 4, accessTokenTtlSeconds: 3600 },
   dataDir: ".data-test"
 })
 
@@ -80,8 +90,10 @@ export const testKafka = (clientId: string) =>
  */
 export const TestApp = (options: TestAppOptions) => {
   const config = testConfig(options)
+  const db = options.isolatedDatabase ? IsolatedTestDbLive : TestDbLive
   const infra = Layer.mergeAll(
-    TestDbLive,
+    NotificationsPg,
+    PasswordHasherBcrypt(config.credentials.bcryptCost),
     testKafka(config.kafka.clientId),
     Layer.effect(Vault, makeVaultTest()),
     Layer.scoped(
@@ -94,13 +106,13 @@ export const TestApp = (options: TestAppOptions) => {
     ),
     DnsTest(options.dns ?? {}),
     makeHttpServerNode(0, "127.0.0.1")
-  ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, config)))
+  ).pipe(Layer.provideMerge(db), Layer.provideMerge(Layer.succeed(AppConfig, config)))
 
   const workers = options.withoutWorkers
     ? Layer.empty
     : deliveryWorkersWith({ ...fastWorkers, ...options.workers })
   const app = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, workers).pipe(
-    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default))
+    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default))
   )
   return app.pipe(Layer.provideMerge(infra))
 }

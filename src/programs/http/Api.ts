@@ -1,12 +1,16 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { CredentialsApi } from "./CredentialsApi.ts"
 import { DevApi } from "./DevApi.ts"
+import { GatewayApi } from "./GatewayApi.ts"
 import { HealthApi } from "./HealthApi.ts"
 import { WebhooksApi } from "./WebhooksApi.ts"
 
 /** The whole HTTP API; `GET /openapi.json` is generated from it. */
 export class Api extends HttpApi.make("integration-service")
   .add(HealthApi)
+  .add(GatewayApi)
   .add(WebhooksApi)
+  .add(CredentialsApi)
   .add(DevApi)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")

@@ -1,15 +1,17 @@
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { Layer } from "effect"
 import { Api } from "./Api.ts"
-import { AdminAuthLive } from "./AdminAuth.ts"
+import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
+import { CredentialsHandlers } from "./CredentialsHandlers.ts"
 import { DevHandlers } from "./DevHandlers.ts"
 import { UniformDecodeErrors } from "./errorBodies.ts"
+import { GatewayHandlers } from "./GatewayHandlers.ts"
 import { HealthHandlers } from "./HealthHandlers.ts"
 import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHandlers, DevHandlers, WebhooksHandlers]),
-  Layer.provide([AdminAuthLive, UniformDecodeErrors])
+  Layer.provide([HealthHandlers, GatewayHandlers, DevHandlers, WebhooksHandlers, CredentialsHandlers]),
+  Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
 )
 
 /** The HTTP API served on whatever `HttpServer` the runtime provides. */

@@ -14,7 +14,7 @@ import {
   SubscriptionWithSecret,
   UpdateSubscription
 } from "../../domain/webhooks/models.ts"
-import { AdminAuth } from "./AdminAuth.ts"
+import { WebhookAuth } from "./AdminAuth.ts"
 import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
@@ -83,6 +83,6 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   )
   .addError(Forbidden)
   .addError(ServiceUnavailable)
-  .middleware(AdminAuth)
+  .middleware(WebhookAuth)
   .annotate(OpenApi.Title, "Webhooks")
 {}

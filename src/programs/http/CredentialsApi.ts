@@ -1,0 +1,43 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { StoreId } from "../../domain/EventEnvelope.ts"
+import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../../domain/credentials/models.ts"
+import { AdminAuth } from "./AdminAuth.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound } from "./ApiErrors.ts"
+
+const storeId = HttpApiSchema.param("storeId", StoreId)
+const credentialId = HttpApiSchema.param("id", CredentialId)
+
+/** Who is issuing: the admin panel forwards its user; otherwise the admin token's holder. */
+export const ActorHeaders = Schema.Struct({
+  "x-ss3-actor": Schema.optional(Schema.String.pipe(Schema.pattern(/^[\w.@:+-]{1,200}$/)))
+})
+
+export class CredentialsApi extends HttpApiGroup.make("credentials")
+  .add(
+    HttpApiEndpoint.post("issue")`/stores/${storeId}/credentials`
+      .setPayload(IssueCredential)
+      .setHeaders(ActorHeaders)
+      .addSuccess(CredentialWithSecret, { status: 201 })
+      .addError(InvalidRequest)
+      .annotate(OpenApi.Summary, "Issue an API key or OAuth client; the answer holds the secret, shown only here")
+  )
+  .add(HttpApiEndpoint.get("list")`/stores/${storeId}/credentials`.addSuccess(Schema.Struct({ items: Schema.Array(Credential) })))
+  .add(HttpApiEndpoint.get("show")`/stores/${storeId}/credentials/${credentialId}`.addSuccess(Credential).addError(NotFound))
+  .add(
+    HttpApiEndpoint.del("revoke")`/stores/${storeId}/credentials/${credentialId}`
+      .addSuccess(Credential)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Revoke (is_active = false): it stops validating at once")
+  )
+  .add(
+    HttpApiEndpoint.post("rotate")`/stores/${storeId}/credentials/${credentialId}/rotate`
+      .addSuccess(CredentialWithSecret)
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(OpenApi.Summary, "A new secret, returned once; the old one stops working")
+  )
+  .addError(Forbidden)
+  .middleware(AdminAuth)
+  .annotate(OpenApi.Title, "API credentials")
+{}
