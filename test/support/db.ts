@@ -21,3 +21,15 @@ export const freshDatabase = Effect.gen(function*() {
   url.pathname = `/${name}`
   return Redacted.make(url.toString())
 })
+
+/**
+ * A database of its own for one test layer: created empty, migrated, dropped
+ * when the layer closes. Test files run in parallel on this run's database, and
+ * delivery workers claim every due delivery in the database they poll: a
+ * TestApp whose deliveries must not be attempted by another file's workers
+ * (which have their own in-memory Vault, so they can't sign them) uses this.
+ */
+export const IsolatedTestDbLive = Layer.unwrapScoped(
+  Effect.map(freshDatabase, (url) =>
+    Layer.effectDiscard(runMigrations).pipe(Layer.provideMerge(makeDbLive(url, { maxConnections: 10 }))))
+).pipe(Layer.provide(TestDbLive))
