@@ -1,4 +1,6 @@
 import { HttpServer } from "@effect/platform"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { DnsTest } from "../../src/layers/DnsLive.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
@@ -7,6 +9,9 @@ import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
 import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
+import { ConnectorPolling } from "../../src/programs/connectors/ConnectorPolling.ts"
+import { ConnectorRuntime } from "../../src/programs/connectors/ConnectorRuntime.ts"
+import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
 import { CredentialValidator } from "../../src/programs/credentials/CredentialValidator.ts"
 import { HttpApiLive } from "../../src/programs/http/HttpApiLive.ts"
 import { DeliverySignalsLive } from "../../src/programs/webhooks/DeliverySignals.ts"
@@ -39,6 +44,13 @@ export interface TestAppOptions {
    * this app's deliveries, and this app's workers never claim theirs.
    */
   readonly isolatedDatabase?: boolean
+  /**
+   * The database layer itself (wins over `isolatedDatabase`): e.g. two apps on one
+   * database of their own, each with `migratedDbLive(url)` (./db.ts) for the same URL.
+   */
+  readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
+  /** bcrypt cost of the app's password hasher (default 4: fast tests). */
+  readonly bcryptCost?: number
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -46,6 +58,7 @@ export const fastWorkers: DeliveryWorkerOptions = {
   concurrency: 16,
   pollInterval: "200 millis",
   leaseSeconds: 5,
+  connectorLeaseSeconds: 10,
   sweepInterval: "500 millis",
   outboxInterval: "200 millis"
 }
@@ -66,7 +79,7 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
     timeoutMs: options.webhookTimeoutMs ?? 2000,
     allowInsecureTargets: options.allowInsecureTargets ?? true
   },
-  credentials: { bcryptCost: 4, accessTokenTtlSeconds: 3600 },
+  credentials: { bcryptCost: options.bcryptCost ?? 4, accessTokenTtlSeconds: 3600 },
   dataDir: ".data-test"
 })
 
@@ -90,7 +103,7 @@ export const testKafka = (clientId: string) =>
  */
 export const TestApp = (options: TestAppOptions) => {
   const config = testConfig(options)
-  const db = options.isolatedDatabase ? IsolatedTestDbLive : TestDbLive
+  const db = options.database ?? (options.isolatedDatabase ? IsolatedTestDbLive : TestDbLive)
   const infra = Layer.mergeAll(
     NotificationsPg,
     PasswordHasherBcrypt(config.credentials.bcryptCost),
@@ -112,7 +125,10 @@ export const TestApp = (options: TestAppOptions) => {
     ? Layer.empty
     : deliveryWorkersWith({ ...fastWorkers, ...options.workers })
   const app = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, workers).pipe(
-    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default))
+    Layer.provideMerge(ConnectorPolling.Default),
+    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default)),
+    Layer.provideMerge(ConnectorRuntime.Default),
+    Layer.provideMerge(ConnectorRegistryLive)
   )
   return app.pipe(Layer.provideMerge(infra))
 }

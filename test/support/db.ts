@@ -22,6 +22,10 @@ export const freshDatabase = Effect.gen(function*() {
   return Redacted.make(url.toString())
 })
 
+/** PostgreSQL at `url`, migrated: e.g. several apps sharing one `freshDatabase`. */
+export const migratedDbLive = (url: Redacted.Redacted<string>) =>
+  Layer.effectDiscard(runMigrations).pipe(Layer.provideMerge(makeDbLive(url, { maxConnections: 10 })))
+
 /**
  * A database of its own for one test layer: created empty, migrated, dropped
  * when the layer closes. Test files run in parallel on this run's database, and
@@ -29,7 +33,6 @@ export const freshDatabase = Effect.gen(function*() {
  * TestApp whose deliveries must not be attempted by another file's workers
  * (which have their own in-memory Vault, so they can't sign them) uses this.
  */
-export const IsolatedTestDbLive = Layer.unwrapScoped(
-  Effect.map(freshDatabase, (url) =>
-    Layer.effectDiscard(runMigrations).pipe(Layer.provideMerge(makeDbLive(url, { maxConnections: 10 }))))
-).pipe(Layer.provide(TestDbLive))
+export const IsolatedTestDbLive = Layer.unwrapScoped(Effect.map(freshDatabase, migratedDbLive)).pipe(
+  Layer.provide(TestDbLive)
+)

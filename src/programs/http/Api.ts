@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"
 import { DevApi } from "./DevApi.ts"
 import { GatewayApi } from "./GatewayApi.ts"
@@ -11,6 +12,7 @@ export class Api extends HttpApi.make("integration-service")
   .add(GatewayApi)
   .add(WebhooksApi)
   .add(CredentialsApi)
+  .add(ConnectorsApi)
   .add(DevApi)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")

@@ -2,6 +2,7 @@ import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { Layer } from "effect"
 import { Api } from "./Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
+import { ConnectorsHandlers } from "./ConnectorsHandlers.ts"
 import { CredentialsHandlers } from "./CredentialsHandlers.ts"
 import { DevHandlers } from "./DevHandlers.ts"
 import { UniformDecodeErrors } from "./errorBodies.ts"
@@ -10,7 +11,14 @@ import { HealthHandlers } from "./HealthHandlers.ts"
 import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHandlers, GatewayHandlers, DevHandlers, WebhooksHandlers, CredentialsHandlers]),
+  Layer.provide([
+    HealthHandlers,
+    GatewayHandlers,
+    DevHandlers,
+    WebhooksHandlers,
+    CredentialsHandlers,
+    ConnectorsHandlers
+  ]),
   Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
 )
 

@@ -14,37 +14,58 @@ import {
 // Fan-out
 
 /**
- * One delivery per matching active subscription of the event's store, in one
- * statement (one transaction). The unique (subscription_id, event_id) key makes
- * a re-consumed event a no-op. Returns the deliveries it created.
+ * One delivery per matching active webhook subscription and per matching
+ * active connector config of the event's store, in one statement (one
+ * transaction). The unique (subscription_id, event_id) and (config_id,
+ * event_id) keys make a re-consumed event a no-op. Returns what it created.
  */
 export const insertDeliveriesForEvent = (event: EventEnvelope) =>
-  Effect.flatMap(SqlClient, (sql) =>
-    sql<{ delivery_id: DeliveryId }>`
-      INSERT INTO webhook_deliveries
-        (delivery_id, subscription_id, store_id, event_type, event_id, event_payload, next_retry_at)
-      SELECT gen_random_uuid(), s.subscription_id, s.store_id, ${event.eventType}, ${event.eventId},
-             ${JSON.stringify(event)}::jsonb, now()
-      FROM webhook_subscriptions s
-      WHERE s.store_id = ${event.storeId} AND s.is_active
-        AND (${event.eventType} = ANY (s.events) OR '*' = ANY (s.events))
-      ON CONFLICT (subscription_id, event_id) DO NOTHING
-      RETURNING delivery_id`).pipe(Effect.map((rows) => rows.map((r) => r.delivery_id)))
+  Effect.flatMap(SqlClient, (sql) => {
+    const payload = JSON.stringify(event)
+    return sql<{ delivery_id: DeliveryId }>`
+      WITH webhooks AS (
+        INSERT INTO webhook_deliveries
+          (delivery_id, subscription_id, store_id, event_type, event_id, event_payload, next_retry_at)
+        SELECT gen_random_uuid(), s.subscription_id, s.store_id, ${event.eventType}, ${event.eventId},
+               ${payload}::jsonb, now()
+        FROM webhook_subscriptions s
+        WHERE s.store_id = ${event.storeId} AND s.is_active
+          AND (${event.eventType} = ANY (s.events) OR '*' = ANY (s.events))
+        ON CONFLICT (subscription_id, event_id) DO NOTHING
+        RETURNING delivery_id
+      ), connectors AS (
+        INSERT INTO webhook_deliveries
+          (delivery_id, config_id, store_id, event_type, event_id, event_payload, next_retry_at)
+        SELECT gen_random_uuid(), c.config_id, c.store_id, ${event.eventType}, ${event.eventId},
+               ${payload}::jsonb, now()
+        FROM connector_configs c
+        WHERE c.store_id = ${event.storeId} AND c.is_active AND ${event.eventType} = ANY (c.event_subscriptions)
+        ON CONFLICT (config_id, event_id) DO NOTHING
+        RETURNING delivery_id
+      )
+      SELECT delivery_id FROM webhooks UNION ALL SELECT delivery_id FROM connectors`.pipe(
+      Effect.map((rows) => rows.map((r) => r.delivery_id))
+    )
+  })
 
 // ---------------------------------------------------------------------------
 // Claiming
 
-/** A delivery a worker holds a lease on, with what the attempt needs. */
+/**
+ * A delivery a worker holds a lease on, with what the attempt needs: a webhook
+ * (subscription, URL, secret version) or a connector run (config).
+ */
 export const ClaimedDelivery = Schema.Struct({
   delivery_id: Schema.String,
-  subscription_id: Schema.String,
+  subscription_id: Schema.NullOr(Schema.String),
+  config_id: Schema.NullOr(Schema.String),
   store_id: Schema.String,
   event_type: Schema.String,
   attempt_number: Schema.Number,
   /** The envelope as compact JSON: the exact bytes POSTed and signed (the same on every retry). */
   body: Schema.Unknown.pipe(Schema.transform(Schema.String, { decode: (json) => JSON.stringify(json), encode: (text) => JSON.parse(text) })),
-  target_url: Schema.String,
-  secret_version: Schema.Number
+  target_url: Schema.NullOr(Schema.String),
+  secret_version: Schema.NullOr(Schema.Number)
 })
 export type ClaimedDelivery = typeof ClaimedDelivery.Type
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedDelivery))
@@ -55,6 +76,8 @@ export interface ClaimOptions {
   readonly limit: number
   /** How long the claim holds; past it, the sweeper hands the delivery out again. */
   readonly leaseSeconds: number
+  /** The same for connector runs, which may take minutes (throttled marketplaces). */
+  readonly connectorLeaseSeconds: number
 }
 
 /**
@@ -74,10 +97,14 @@ export const claimDeliveries = (options: ClaimOptions) =>
         FOR UPDATE OF d SKIP LOCKED
       )
       UPDATE webhook_deliveries d
-      SET lease_expires_at = now() + ${options.leaseSeconds} * interval '1 second'
-      FROM due, webhook_subscriptions s
-      WHERE d.delivery_id = due.delivery_id AND s.subscription_id = d.subscription_id AND s.is_active
-      RETURNING d.delivery_id, d.subscription_id, d.store_id, d.event_type, d.attempt_number,
+      SET lease_expires_at = now() + (CASE WHEN d.config_id IS NULL THEN ${options.leaseSeconds}::int
+                                           ELSE ${options.connectorLeaseSeconds}::int END) * interval '1 second'
+      FROM due
+      LEFT JOIN webhook_deliveries t ON t.delivery_id = due.delivery_id
+      LEFT JOIN webhook_subscriptions s ON s.subscription_id = t.subscription_id
+      LEFT JOIN connector_configs c ON c.config_id = t.config_id
+      WHERE d.delivery_id = due.delivery_id AND (s.is_active OR c.is_active)
+      RETURNING d.delivery_id, d.subscription_id, d.config_id, d.store_id, d.event_type, d.attempt_number,
                 d.event_payload AS body, s.target_url, s.secret_version`.pipe(
       Effect.flatMap((rows) => Effect.orDie(decodeClaimed(rows)))
     ))
@@ -95,7 +122,10 @@ export const releaseExpiredLeases = Effect.flatMap(SqlClient, (sql) =>
 
 export interface AttemptResult {
   readonly deliveryId: string
-  readonly subscriptionId: string
+  /** Set for a webhook delivery… */
+  readonly subscriptionId: string | null
+  /** …or, for a connector run, what goes into its sync-log row. */
+  readonly connector: { readonly configId: string; readonly entityType: string; readonly recordCount: number } | null
   readonly storeId: string
   readonly eventType: string
   /** The attempt just made (the claimed row's attempt_number + 1). */
@@ -156,7 +186,22 @@ export const recordAttempts = (results: ReadonlyArray<AttemptResult>) =>
           ${rec((r) => r.deliveryId)}::uuid[], ${rec((r) => r.attemptNumber)}::int[],
           ${rec((r) => r.startedAt.toISOString())}::timestamptz[], ${rec((r) => Math.round(r.durationMs))}::int[],
           ${rec((r) => r.httpStatus)}::int[], ${rec((r) => r.responseBody)}::text[], ${rec((r) => r.error)}::text[])`
-      const announced = recorded.filter((r) => r.status !== "FAILED")
+      const runs = recorded.filter((r) => r.connector !== null)
+      if (runs.length > 0) {
+        const run = <A>(f: (r: AttemptResult) => A) => runs.map(f)
+        yield* sql`
+          INSERT INTO connector_sync_log
+            (sync_id, config_id, store_id, direction, entity_type, record_count, status, error_summary, started_at, finished_at)
+          SELECT gen_random_uuid(), u.config_id, u.store_id, 'OUTBOUND', u.entity_type, u.record_count,
+                 u.status::connector_sync_status, u.error_summary, u.started_at, now()
+          FROM UNNEST(${run((r) => r.connector!.configId)}::uuid[], ${run((r) => r.storeId)}::text[],
+                      ${run((r) => r.connector!.entityType)}::text[], ${run((r) => r.connector!.recordCount)}::int[],
+                      ${run((r) => (r.status === "DELIVERED" ? "SUCCEEDED" : "FAILED"))}::text[],
+                      ${run((r) => r.error)}::text[], ${run((r) => r.startedAt.toISOString())}::timestamptz[])
+               AS u(config_id, store_id, entity_type, record_count, status, error_summary, started_at)`
+      }
+      // Kafka announcements are for webhook deliveries only.
+      const announced = recorded.filter((r) => r.status !== "FAILED" && r.subscriptionId !== null)
       if (announced.length > 0) {
         const messages = announced.map((r) =>
           r.status === "DELIVERED"
@@ -253,6 +298,7 @@ export const listDeliveries = (storeId: string, query: DeliveryQuery) =>
       WHERE ${
       sql.and([
         sql`store_id = ${storeId}`,
+        sql`subscription_id IS NOT NULL`,
         ...(query.status ? [sql`status = ${query.status}::webhook_delivery_status`] : []),
         ...(query.subscriptionId ? [sql`subscription_id = ${query.subscriptionId}::uuid`] : []),
         ...(query.eventType ? [sql`event_type = ${query.eventType}`] : []),
@@ -286,7 +332,7 @@ export const findDelivery = (storeId: string, id: DeliveryId) =>
     const sql = yield* SqlClient
     const rows = yield* sql`
       SELECT ${sql.literal(deliveryColumns)}, event_payload FROM webhook_deliveries
-      WHERE store_id = ${storeId} AND delivery_id = ${id}`.pipe(Effect.orDie)
+      WHERE store_id = ${storeId} AND delivery_id = ${id} AND subscription_id IS NOT NULL`.pipe(Effect.orDie)
     const row = rows[0]
     if (row === undefined) return Option.none<DeliveryDetail>()
     const [delivery] = yield* decodeDeliveryRows([row]).pipe(Effect.orDie)
@@ -329,10 +375,12 @@ export const retryDelivery = (storeId: string, id: DeliveryId) =>
       UPDATE webhook_deliveries SET status = 'PENDING', attempt_number = 0, next_retry_at = now(),
              lease_expires_at = NULL, updated_at = now()
       WHERE store_id = ${storeId} AND delivery_id = ${id} AND status IN ('FAILED', 'DEAD_LETTERED')
+        AND subscription_id IS NOT NULL
       RETURNING ${sql.literal(deliveryColumns)}`.pipe(Effect.flatMap(decodeDeliveryRows), Effect.orDie)
     if (rows[0]) return { _tag: "Retried", delivery: toDelivery(rows[0]) } satisfies RetryOutcome as RetryOutcome
     const existing = yield* sql<{ status: DeliveryStatus }>`
-      SELECT status::text AS status FROM webhook_deliveries WHERE store_id = ${storeId} AND delivery_id = ${id}`.pipe(
+      SELECT status::text AS status FROM webhook_deliveries
+      WHERE store_id = ${storeId} AND delivery_id = ${id} AND subscription_id IS NOT NULL`.pipe(
       Effect.orDie
     )
     return (existing[0] ? { _tag: "NotRetriable", status: existing[0].status } : { _tag: "NotFound" }) as RetryOutcome
@@ -353,6 +401,7 @@ export const retryDeliveries = (storeId: string, filter: BulkRetryFilter) =>
       WHERE ${
       sql.and([
         sql`store_id = ${storeId}`,
+        sql`subscription_id IS NOT NULL`,
         sql`status = ${filter.status}::webhook_delivery_status`,
         ...(filter.since ? [sql`created_at >= ${filter.since.toISOString()}::timestamptz`] : []),
         ...(filter.subscriptionId ? [sql`subscription_id = ${filter.subscriptionId}::uuid`] : [])

@@ -19,6 +19,8 @@ export interface DeliveryWorkerOptions {
   readonly pollInterval: Duration.DurationInput
   /** A claim lasts this long; a worker that died is noticed after it. */
   readonly leaseSeconds: number
+  /** The same for connector runs (which may take up to two minutes). */
+  readonly connectorLeaseSeconds: number
   /** How often expired claims are released. */
   readonly sweepInterval: Duration.DurationInput
   /** How often the outbox is relayed to Kafka when nothing signals it. */
@@ -30,6 +32,7 @@ export const defaultDeliveryWorkerOptions = (webhookTimeoutMs: number): Delivery
   pollInterval: "1 second",
   // Well past the longest attempt (the timeout) plus the time to record it.
   leaseSeconds: Math.ceil(webhookTimeoutMs / 1000) * 3 + 30,
+  connectorLeaseSeconds: 300,
   sweepInterval: "10 seconds",
   outboxInterval: "1 second"
 })
@@ -70,12 +73,14 @@ export const makeDeliveryWorkers = (options: DeliveryWorkerOptions) =>
     const results = yield* Queue.unbounded<AttemptResult>()
     const outboxWake = yield* Queue.sliding<void>(1)
 
-    const publishOutbox = relayOutbox(500, (messages) =>
+    // One round (publish, then delete in the same transaction) is never cut in half by
+    // shutdown: interrupted after the publish, the rows would stay and go out twice.
+    const publishOutbox = Effect.uninterruptible(relayOutbox(500, (messages) =>
       Effect.forEach(
         Record.toEntries(Arr.groupBy(messages, (m) => m.topic)),
         ([topic, batch]) => kafka.publish(topic, batch.map((m) => ({ key: m.key, value: m.value }))),
         { discard: true }
-      ))
+      )))
     const drainOutbox = publishOutbox.pipe(Effect.repeat({ while: (n) => n > 0 }))
 
     const record = (batch: ReadonlyArray<AttemptResult>) =>
@@ -85,23 +90,29 @@ export const makeDeliveryWorkers = (options: DeliveryWorkerOptions) =>
       )
 
     // --- started in this order so that shutdown (reverse order) drains cleanly
+    // The final drain runs once the relay has stopped (after its round in progress):
+    // run alongside it, the drain would skip the rows that round holds locked.
+    yield* Effect.addFinalizer(() => Effect.ignore(drainOutbox))
     yield* Effect.forkScoped(
       forever("outbox relay", outboxWake.take.pipe(Effect.timeout(options.outboxInterval), Effect.ignore, Effect.zipRight(drainOutbox)), "1 second")
     )
-    yield* Effect.addFinalizer(() => Effect.ignore(drainOutbox))
 
-    yield* Effect.forkScoped(
-      forever("writer", results.takeBetween(1, 500).pipe(Effect.flatMap((batch) => record(Chunk.toReadonlyArray(batch)))), "1 second")
+    // A batch taken off the queue is recorded even when shutdown interrupts the writer
+    // (interrupted mid-transaction, it would be lost: the attempts made, but not on record).
+    const writeBatch = Effect.uninterruptibleMask((restore) =>
+      restore(results.takeBetween(1, 500)).pipe(Effect.flatMap((batch) => record(Chunk.toReadonlyArray(batch))))
     )
+    yield* Effect.forkScoped(forever("writer", writeBatch, "1 second"))
     yield* Effect.addFinalizer(() =>
       results.takeAll.pipe(Effect.flatMap((batch) => record(Chunk.toReadonlyArray(batch))), Effect.ignore)
     )
 
     // An attempt in hand is finished and its result queued even when shutdown interrupts the worker.
-    const worker = work.take.pipe(
-      Effect.flatMap((delivery) => Effect.uninterruptible(Effect.flatMap(attemptDelivery(delivery, attemptOptions), (r) => results.offer(r)))),
-      Effect.forever
-    )
+    const worker = Effect.uninterruptibleMask((restore) =>
+      restore(work.take).pipe(
+        Effect.flatMap((delivery) => Effect.flatMap(attemptDelivery(delivery, attemptOptions), (r) => results.offer(r)))
+      )
+    ).pipe(Effect.forever)
     yield* Effect.forkScoped(Effect.all(Array.from({ length: options.concurrency }, () => worker), { concurrency: "unbounded", discard: true }))
 
     const enqueue = (claimed: ReadonlyArray<ClaimedDelivery>) => work.offerAll(claimed)
@@ -115,7 +126,7 @@ export const makeDeliveryWorkers = (options: DeliveryWorkerOptions) =>
     const poll = Effect.gen(function*() {
       const limit = yield* room
       if (limit <= 0) return yield* Effect.sleep("20 millis")
-      const claimed = yield* claimDeliveries({ limit, leaseSeconds: options.leaseSeconds })
+      const claimed = yield* claimDeliveries({ limit, leaseSeconds: options.leaseSeconds, connectorLeaseSeconds: options.connectorLeaseSeconds })
       yield* enqueue(claimed)
       if (claimed.length < limit) yield* Effect.sleep(options.pollInterval)
     })
@@ -126,7 +137,12 @@ export const makeDeliveryWorkers = (options: DeliveryWorkerOptions) =>
       const ids = yield* signals.takeBetween(1, claimBatch)
       const limit = yield* room
       if (limit <= 0) return
-      yield* enqueue(yield* claimDeliveries({ ids: Chunk.toReadonlyArray(ids), limit, leaseSeconds: options.leaseSeconds }))
+      yield* enqueue(yield* claimDeliveries({
+        ids: Chunk.toReadonlyArray(ids),
+        limit,
+        leaseSeconds: options.leaseSeconds,
+        connectorLeaseSeconds: options.connectorLeaseSeconds
+      }))
     })
     yield* Effect.forkScoped(forever("dispatcher", dispatch, "200 millis"))
   })

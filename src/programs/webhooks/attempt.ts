@@ -3,6 +3,9 @@ import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
 import { sign } from "../../domain/webhooks/signature.ts"
 import { HttpOut, type HttpOutError, type OutboundResponse } from "../../services/HttpOut.ts"
 import type { AttemptResult, ClaimedDelivery } from "./DeliveriesRepo.ts"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { attemptConnectorRun } from "../connectors/connectorAttempt.ts"
+import type { ConnectorRuntime } from "../connectors/ConnectorRuntime.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
 
 /** What is kept of a receiver's answer: enough to debug, not a copy of their page. */
@@ -25,22 +28,23 @@ type Outcome =
  * SPEC.md headers, and turn what happened into the delivery's next state per
  * the retry table. Never fails: every failure is a failed attempt.
  */
-export const attemptDelivery = (delivery: ClaimedDelivery, options: AttemptOptions) =>
+const attemptWebhook = (delivery: ClaimedDelivery, options: AttemptOptions) =>
   Effect.gen(function*() {
     const http = yield* HttpOut
     const secrets = yield* SigningSecrets
+    const targetUrl = delivery.target_url ?? ""
     const startedAt = new Date()
     const body = encoder.encode(delivery.body)
 
     const outcome: Outcome = yield* Effect.gen(function*() {
-      if (options.httpsOnly && !delivery.target_url.startsWith("https://")) {
+      if (options.httpsOnly && !targetUrl.startsWith("https://")) {
         return { _tag: "Error", error: "InsecureTarget: only https targets are allowed", durationMs: 0 } as const
       }
-      const key = yield* secrets.key(delivery.subscription_id, delivery.secret_version)
+      const key = yield* secrets.key(delivery.subscription_id ?? "", delivery.secret_version ?? 0)
       const signature = yield* sign(key, body)
       const response = yield* http.request({
         method: "POST",
-        url: delivery.target_url,
+        url: targetUrl,
         headers: {
           "content-type": "application/json",
           "x-ss3-event": delivery.event_type,
@@ -69,6 +73,7 @@ export const attemptDelivery = (delivery: ClaimedDelivery, options: AttemptOptio
     return {
       deliveryId: delivery.delivery_id,
       subscriptionId: delivery.subscription_id,
+      connector: null,
       storeId: delivery.store_id,
       eventType: delivery.event_type,
       attemptNumber,
@@ -88,3 +93,13 @@ export const attemptDelivery = (delivery: ClaimedDelivery, options: AttemptOptio
       attributes: { "webhook.delivery_id": delivery.delivery_id, "webhook.attempt": delivery.attempt_number + 1 }
     })
   )
+
+/**
+ * One attempt of a claimed delivery: a webhook POST, or a connector run of the
+ * event (same claims, same retry table, same recording).
+ */
+export const attemptDelivery = (
+  delivery: ClaimedDelivery,
+  options: AttemptOptions
+): Effect.Effect<AttemptResult, never, HttpOut | SigningSecrets | ConnectorRuntime | SqlClient> =>
+  delivery.config_id === null ? attemptWebhook(delivery, options) : attemptConnectorRun(delivery, delivery.config_id)

@@ -1,0 +1,58 @@
+import { Schema } from "effect"
+import { StoreId } from "../EventEnvelope.ts"
+
+export const ConfigId = Schema.UUID.pipe(Schema.brand("ConfigId"))
+export type ConfigId = typeof ConfigId.Type
+
+export class ConnectorConfig extends Schema.Class<ConnectorConfig>("ConnectorConfig")({
+  id: ConfigId,
+  storeId: StoreId,
+  connectorType: Schema.String,
+  displayName: Schema.String,
+  isActive: Schema.Boolean,
+  eventSubscriptions: Schema.Array(Schema.String),
+  settings: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  /** Whether credentials were stored (never the credentials). */
+  hasCredentials: Schema.Boolean,
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+const DisplayName = Schema.Trim.pipe(Schema.minLength(1, { message: () => "must not be empty" }), Schema.maxLength(200))
+
+export const CreateConnectorConfig = Schema.Struct({
+  connectorType: Schema.String,
+  displayName: DisplayName,
+  eventSubscriptions: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  settings: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
+  isActive: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+
+export const UpdateConnectorConfig = Schema.Struct({
+  displayName: Schema.optional(DisplayName),
+  eventSubscriptions: Schema.optional(Schema.Array(Schema.String)),
+  settings: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  isActive: Schema.optional(Schema.Boolean)
+})
+
+/** PUT …/connectors/{id}/credentials: stored in Vault, never returned. */
+export const ConnectorCredentials = Schema.Struct({
+  apiKey: Schema.String.pipe(Schema.minLength(1)),
+  apiSecret: Schema.String.pipe(Schema.minLength(1)),
+  refreshToken: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
+})
+
+export class SyncLogEntry extends Schema.Class<SyncLogEntry>("SyncLogEntry")({
+  id: Schema.UUID,
+  configId: ConfigId,
+  direction: Schema.Literal("INBOUND", "OUTBOUND"),
+  entityType: Schema.String,
+  recordCount: Schema.Int,
+  status: Schema.Literal("RUNNING", "SUCCEEDED", "FAILED"),
+  errorSummary: Schema.NullOr(Schema.String),
+  startedAt: Schema.DateTimeUtc,
+  finishedAt: Schema.NullOr(Schema.DateTimeUtc)
+}) {}
+
+/** Kafka topic of inbound records (SPEC: new or updated marketplace orders). */
+export const importedTopic = "connector.order.imported"
