@@ -9,8 +9,11 @@ export const NotificationsPg = Layer.effect(
   Notifications,
   Effect.map(PgClient.PgClient, (pg) =>
     Notifications.of({
+      // pg_notify() rather than `pg.notify`: that sends `NOTIFY channel, $1`, which PostgreSQL
+      // refuses (NOTIFY takes no bind parameters: syntax error 42601), so nothing was ever sent.
       notify: (channel, payload) =>
-        pg.notify(channel, payload).pipe(
+        pg`SELECT pg_notify(${channel}, ${payload})`.pipe(
+          Effect.asVoid,
           Effect.catchAll((error) => Effect.logWarning("NOTIFY failed", error).pipe(Effect.annotateLogs({ channel })))
         ),
       // "*" first on every (re)subscription: anything sent while not listening is unknown.

@@ -31,6 +31,15 @@ const decodeBase64 = (text: string): string | undefined => {
   }
 }
 
+/** application/x-www-form-urlencoded decoding of one value; undefined when a `%` escape is broken. */
+const formDecode = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "))
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Reads `Authorization: Bearer …`, `Authorization: Basic base64(id:secret)` or
  * `X-API-Key: …`. Authorization wins when both are sent. Never throws: any
@@ -52,10 +61,14 @@ export const parseCredentialHeaders = (
       if (decoded === undefined) return malformed("the Basic credentials are not base64")
       const colon = decoded.indexOf(":")
       if (colon <= 0) return malformed("the Basic credentials are not client_id:client_secret")
-      return {
-        _tag: "Presented",
-        presented: { _tag: "ClientCredentials", clientId: decoded.slice(0, colon), clientSecret: decoded.slice(colon + 1) }
+      // RFC 6749 §2.3.1: both halves are form-urlencoded before base64 (OAuth libraries send
+      // `ss3c%5F…`); our alphabet needs no encoding, so unencoded values decode to themselves.
+      const clientId = formDecode(decoded.slice(0, colon))
+      const clientSecret = formDecode(decoded.slice(colon + 1))
+      if (clientId === undefined || clientSecret === undefined) {
+        return malformed("the Basic credentials are not form-urlencoded")
       }
+      return { _tag: "Presented", presented: { _tag: "ClientCredentials", clientId, clientSecret } }
     }
     return malformed("the Authorization scheme must be Bearer or Basic")
   }

@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Option, Stream } from "effect"
-import { parseApiKey, parseClientCredentials } from "../../domain/credentials/keys.ts"
+import { isAccessTokenShape, parseApiKey, parseClientCredentials } from "../../domain/credentials/keys.ts"
 import type { Presented } from "../../domain/credentials/presented.ts"
 import { Notifications } from "../../services/Notifications.ts"
 import { PasswordHasher } from "../../services/PasswordHasher.ts"
@@ -163,6 +163,8 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
             return yield* verifySecret(parsed.value.clientId, parsed.value.secret, "OAUTH_CLIENT", digest, now)
           }
           case "AccessToken": {
+            // Not one of ours (wrong length or alphabet): refused before any lookup, like a bad API key.
+            if (!isAccessTokenShape(presented.token)) return malformed
             const digest = yield* sha256Hex(presented.token)
             const hit = fromCache(digest, now)
             if (Option.isSome(hit)) return used(hit.value, now)

@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpRouter, HttpServer } from "@effect/platform"
 import { Layer } from "effect"
 import { Api } from "./Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
@@ -26,5 +26,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 export const HttpApiLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(ApiLive),
+  // Store ids may be 128 characters; the router's default cap on a path segment is 100.
+  Layer.provide(HttpRouter.setRouterConfig({ maxParamLength: 256 })),
   HttpServer.withLogAddress
 )

@@ -88,6 +88,8 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
               return yield* Effect.fail(NotFound.of("delivery"))
             case "NotRetriable":
               return yield* Effect.fail(Conflict.of(`a ${outcome.status} delivery cannot be re-triggered`))
+            case "InFlight":
+              return yield* Effect.fail(Conflict.of("an attempt of this delivery is in flight; try again in a moment"))
             case "Retried":
               yield* signalDeliveries([outcome.delivery.id])
               return outcome.delivery

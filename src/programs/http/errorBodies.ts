@@ -1,5 +1,5 @@
 import type { HttpApp } from "@effect/platform"
-import { HttpApiBuilder, HttpApiError, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect } from "effect"
 
 const describe = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) =>
@@ -21,6 +21,15 @@ const decodeFailure = (error: HttpApiError.HttpApiDecodeError) =>
 export const UniformDecodeErrors = HttpApiBuilder.middleware((app: HttpApp.Default) =>
   Effect.catchAllCause(app, (cause) => {
     const error = Cause.squash(cause)
-    return error instanceof HttpApiError.HttpApiDecodeError ? Effect.succeed(decodeFailure(error)) : Effect.failCause(cause)
+    if (error instanceof HttpApiError.HttpApiDecodeError) return Effect.succeed(decodeFailure(error))
+    // A body that is not JSON (or not form data) at all never reaches the schema.
+    if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
+      return Effect.succeed(HttpServerResponse.unsafeJson({
+        error: "invalid_request",
+        message: "the request body could not be read: send JSON (or a form where documented)",
+        fields: []
+      }, { status: 400 }))
+    }
+    return Effect.failCause(cause)
   })
 )

@@ -89,8 +89,13 @@ export const claimDeliveries = (options: ClaimOptions) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql`
       WITH due AS (
-        SELECT d.delivery_id FROM webhook_deliveries d
+        -- Only deliveries whose subscription or config is active: a paused one's
+        -- backlog must not fill the batch and starve everyone else's.
+        SELECT d.delivery_id, s.target_url, s.secret_version FROM webhook_deliveries d
+        LEFT JOIN webhook_subscriptions s ON s.subscription_id = d.subscription_id
+        LEFT JOIN connector_configs c ON c.config_id = d.config_id
         WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
+          AND (s.is_active OR c.is_active)
           ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
         ORDER BY d.next_retry_at
         LIMIT ${options.limit}
@@ -100,12 +105,9 @@ export const claimDeliveries = (options: ClaimOptions) =>
       SET lease_expires_at = now() + (CASE WHEN d.config_id IS NULL THEN ${options.leaseSeconds}::int
                                            ELSE ${options.connectorLeaseSeconds}::int END) * interval '1 second'
       FROM due
-      LEFT JOIN webhook_deliveries t ON t.delivery_id = due.delivery_id
-      LEFT JOIN webhook_subscriptions s ON s.subscription_id = t.subscription_id
-      LEFT JOIN connector_configs c ON c.config_id = t.config_id
-      WHERE d.delivery_id = due.delivery_id AND (s.is_active OR c.is_active)
+      WHERE d.delivery_id = due.delivery_id
       RETURNING d.delivery_id, d.subscription_id, d.config_id, d.store_id, d.event_type, d.attempt_number,
-                d.event_payload AS body, s.target_url, s.secret_version`.pipe(
+                d.event_payload AS body, due.target_url, due.secret_version`.pipe(
       Effect.flatMap((rows) => Effect.orDie(decodeClaimed(rows)))
     ))
 
@@ -267,8 +269,11 @@ const deliveryColumns = `delivery_id, subscription_id, store_id, event_type, eve
   attempt_number, http_status, response_body, next_retry_at, delivered_at, created_at, updated_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts`
 
-/** Keyset cursor: the last row's exact created_at (microseconds) and id. */
-const Cursor = Schema.Tuple(Schema.String, Schema.UUID)
+/** Keyset cursor: the last row's exact created_at (microseconds, as this API writes it) and id. */
+const Cursor = Schema.Tuple(
+  Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), Schema.filter((t) => !Number.isNaN(Date.parse(t)))),
+  Schema.UUID
+)
 const encodeCursor = (row: DeliveryRow) =>
   Encoding.encodeBase64Url(JSON.stringify([row.cursor_ts, row.delivery_id]))
 const decodeCursor = (cursor: string) =>
@@ -363,6 +368,8 @@ export type RetryOutcome =
   | { readonly _tag: "Retried"; readonly delivery: Delivery }
   | { readonly _tag: "NotFound" }
   | { readonly _tag: "NotRetriable"; readonly status: DeliveryStatus }
+  /** A worker holds it (an attempt is in flight): re-triggering now would overlap it. */
+  | { readonly _tag: "InFlight" }
 
 /**
  * A failed or dead-lettered delivery starts a fresh cycle: attempt now, then
@@ -375,15 +382,17 @@ export const retryDelivery = (storeId: string, id: DeliveryId) =>
       UPDATE webhook_deliveries SET status = 'PENDING', attempt_number = 0, next_retry_at = now(),
              lease_expires_at = NULL, updated_at = now()
       WHERE store_id = ${storeId} AND delivery_id = ${id} AND status IN ('FAILED', 'DEAD_LETTERED')
-        AND subscription_id IS NOT NULL
+        AND subscription_id IS NOT NULL AND lease_expires_at IS NULL
       RETURNING ${sql.literal(deliveryColumns)}`.pipe(Effect.flatMap(decodeDeliveryRows), Effect.orDie)
     if (rows[0]) return { _tag: "Retried", delivery: toDelivery(rows[0]) } satisfies RetryOutcome as RetryOutcome
-    const existing = yield* sql<{ status: DeliveryStatus }>`
-      SELECT status::text AS status FROM webhook_deliveries
+    const existing = yield* sql<{ status: DeliveryStatus; leased: boolean }>`
+      SELECT status::text AS status, lease_expires_at IS NOT NULL AS leased FROM webhook_deliveries
       WHERE store_id = ${storeId} AND delivery_id = ${id} AND subscription_id IS NOT NULL`.pipe(
       Effect.orDie
     )
-    return (existing[0] ? { _tag: "NotRetriable", status: existing[0].status } : { _tag: "NotFound" }) as RetryOutcome
+    const row = existing[0]
+    if (row === undefined) return { _tag: "NotFound" } as RetryOutcome
+    return (row.leased && row.status === "FAILED" ? { _tag: "InFlight" } : { _tag: "NotRetriable", status: row.status }) as RetryOutcome
   })
 
 export interface BulkRetryFilter {
@@ -402,6 +411,8 @@ export const retryDeliveries = (storeId: string, filter: BulkRetryFilter) =>
       sql.and([
         sql`store_id = ${storeId}`,
         sql`subscription_id IS NOT NULL`,
+        // Ones with an attempt in flight are left to finish it (and follow the table).
+        sql`lease_expires_at IS NULL`,
         sql`status = ${filter.status}::webhook_delivery_status`,
         ...(filter.since ? [sql`created_at >= ${filter.since.toISOString()}::timestamptz`] : []),
         ...(filter.subscriptionId ? [sql`subscription_id = ${filter.subscriptionId}::uuid`] : [])

@@ -1,4 +1,4 @@
-import { Cache, Data, Duration, Effect, Encoding, Option, Redacted } from "effect"
+import { Cache, Data, Duration, Effect, Encoding, Exit, Option, Redacted } from "effect"
 import type { SubscriptionId } from "../../domain/webhooks/models.ts"
 import { importSigningKey, type SigningKey } from "../../domain/webhooks/signature.ts"
 import { Vault, type VaultError } from "../../services/Vault.ts"
@@ -28,9 +28,10 @@ const generateSecret = () => {
 export class SigningSecrets extends Effect.Service<SigningSecrets>()("integration-service/SigningSecrets", {
   effect: Effect.gen(function*() {
     const vault = yield* Vault
-    const keys = yield* Cache.make({
+    const keys = yield* Cache.makeWith({
       capacity: 50_000,
-      timeToLive: Duration.hours(6),
+      // A failed lookup (Vault down, secret missing) is not remembered: the next attempt asks again.
+      timeToLive: (exit) => (Exit.isSuccess(exit) ? Duration.hours(6) : Duration.zero),
       lookup: (cacheKey: string) => {
         const id = cacheKey.slice(0, cacheKey.indexOf("@"))
         return vault.read(secretPath(id)).pipe(
