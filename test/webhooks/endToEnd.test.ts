@@ -10,7 +10,7 @@ import { startReceiver } from "../support/receiver.ts"
 const prefix = `e2e-${randomUUID().slice(0, 8)}`
 
 describe("webhooks end to end (real PostgreSQL and Kafka)", () => {
-  layer(TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true }), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.scoped("an event on Kafka becomes a signed POST that the receiver verifies, then webhook.delivered", () =>
       Effect.gen(function*() {
         const receiver = yield* startReceiver()
