@@ -132,6 +132,32 @@ describe("KafkaLive (real broker)", () => {
       })
     ))
 
+  it.live("(b2) batches: a failing batch comes again from its first message; offsets are committed after success", () =>
+    withKafka(TestKafka, (kafka, admin) =>
+      Effect.gen(function*() {
+        const topic = unique("batch")
+        const groupId = unique("group")
+        yield* createTopics(admin, topic)
+        yield* kafka.publish(topic, Array.from({ length: 5 }, (_, i) => ({ key: "k", value: `m${i}` })))
+        const attempts = yield* Ref.make(0)
+        const seen = yield* Queue.unbounded<{ offsets: ReadonlyArray<string>; committed: string | undefined }>()
+        yield* kafka.consumeBatches({ groupId, topics: exactly(topic), maxBatchSize: 100 }, (batch) =>
+          Effect.gen(function*() {
+            const attempt = yield* Ref.updateAndGet(attempts, (n) => n + 1)
+            yield* Queue.offer(seen, { offsets: batch.map((m) => m.offset), committed: yield* committedOffset(admin, groupId, topic) })
+            if (attempt === 1) return yield* Effect.fail("the first batch fails")
+          }))
+        const first = yield* take(seen)
+        expect(first.offsets[0]).toBe("0")
+        expect(first.committed).toBe("-1")
+        // The retry starts again at the first message of the failed batch.
+        const again = yield* take(seen)
+        expect(again.offsets[0]).toBe("0")
+        expect(again.committed).toBe("-1")
+        expect(yield* eventually(committedOffset(admin, groupId, topic), (o) => o === "5")).toBe("5")
+      })
+    ))
+
   it.live("(c) after a failure and a close, a new consumer in the same group gets the uncommitted message", () =>
     withKafka(TestKafka, (kafka, admin) =>
       Effect.gen(function*() {

@@ -156,7 +156,10 @@ export const makeKafkaDev = (options: KafkaDevOptions = {}): Effect.Effect<Kafka
     const committedOffset: KafkaDevShape["committedOffset"] = (groupId, topic) =>
       Effect.sync(() => Option.map(Option.fromNullable(committed.get(groupTopic(groupId, topic))), String))
 
-    return { publish, consume, ping: Effect.void, committedOffset } satisfies KafkaDevShape
+    // The in-process bus hands over one message at a time: a batch of one.
+    const consumeBatches: KafkaShape["consumeBatches"] = (options, handler) => consume(options, (m) => handler([m]))
+
+    return { publish, consume, consumeBatches, ping: Effect.void, committedOffset } satisfies KafkaDevShape
   })
 
 export const KafkaDev = Layer.effect(Kafka, makeKafkaDev())

@@ -3,7 +3,9 @@ import {
   Kafka as KafkaJs,
   logLevel,
   Partitioners,
+  type EachBatchPayload,
   type EachMessagePayload,
+  type KafkaMessage,
   type IHeaders,
   type LogEntry,
   type Message
@@ -80,7 +82,11 @@ const decodeHeaders = (headers: IHeaders | undefined): Record<string, string> =>
   return out
 }
 
-const toIncoming = ({ message, partition, topic }: EachMessagePayload): IncomingMessage => ({
+const toIncoming = ({ message, partition, topic }: {
+  readonly message: KafkaMessage
+  readonly partition: number
+  readonly topic: string
+}): IncomingMessage => ({
   topic,
   partition,
   offset: message.offset,
@@ -92,6 +98,15 @@ const toIncoming = ({ message, partition, topic }: EachMessagePayload): Incoming
 
 const sameTopics = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
   a.length === b.length && a.every((t, i) => t === b[i])
+
+/** How the member hands messages over: one by one, or a partition's batch at a time. */
+type Mode<E, R> =
+  | { readonly _tag: "Messages"; readonly handler: (message: IncomingMessage) => Effect.Effect<void, E, R> }
+  | {
+    readonly _tag: "Batches"
+    readonly handler: (messages: ReadonlyArray<IncomingMessage>) => Effect.Effect<void, E, R>
+    readonly maxBatchSize: number
+  }
 
 /** Tracks eachMessage calls in progress so a stop can wait for them before kafkajs stops committing. */
 class InFlight {
@@ -186,7 +201,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
     const startMember = <E, R>(
       options: ConsumeOptions,
       topics: ReadonlyArray<string>,
-      handler: (message: IncomingMessage) => Effect.Effect<void, E, R>,
+      mode: Mode<E, R>,
       runtime: Runtime.Runtime<R>
     ) =>
       Effect.gen(function*() {
@@ -227,17 +242,21 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         // The fetcher waits until every batch of a fetch is handled before fetching again, so
         // retrying inside eachMessage would stall all partitions. A failed message is instead
         // seeked back to and its partition paused until the backoff delay has passed.
-        const handleMessage = (payload: EachMessagePayload) => {
-          const { message, partition, topic } = payload
+        const handleMessages = (
+          at: { readonly topic: string; readonly partition: number; readonly offset: string },
+          pause: () => void,
+          handle: Effect.Effect<void, E, R>
+        ) => {
+          const { offset, partition, topic } = at
           const key = `${partition}:${topic}`
           const retryLater = Effect.gen(function*() {
             const previous = retries.get(key)
-            const state = previous?.offset === message.offset
+            const state = previous?.offset === offset
               ? previous
-              : { offset: message.offset, driver: yield* Schedule.driver(handlerRetry) }
+              : { offset, driver: yield* Schedule.driver(handlerRetry) }
             retries.set(key, state)
-            consumer.seek({ topic, partition, offset: message.offset })
-            payload.pause()
+            consumer.seek({ topic, partition, offset })
+            pause()
             if (inFlight.stopping) return
             runTimer(state.driver.next(undefined).pipe(
               Effect.ignore,
@@ -248,7 +267,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
               Effect.ignore
             ))
           })
-          return handler(toIncoming(payload)).pipe(
+          return handle.pipe(
             Effect.matchCauseEffect({
               onFailure: (cause) =>
                 Effect.logWarning("kafka message handler failed; retrying the same message", cause).pipe(
@@ -257,8 +276,70 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
                 ),
               onSuccess: () => Effect.sync(() => retries.delete(key)).pipe(Effect.as(true))
             }),
-            Effect.annotateLogs({ topic, partition, offset: message.offset })
+            Effect.annotateLogs({ topic, partition, offset })
           )
+        }
+
+        const eachMessage = (handler: (message: IncomingMessage) => Effect.Effect<void, E, R>) =>
+        async (payload: EachMessagePayload) => {
+          // Once stopping, leave the rest of the batch unhandled (and uncommitted).
+          if (inFlight.stopping) {
+            payload.pause()
+            return
+          }
+          inFlight.enter()
+          try {
+            const succeeded = await Runtime.runPromise(runtime)(
+              handleMessages(
+                { topic: payload.topic, partition: payload.partition, offset: payload.message.offset },
+                payload.pause,
+                handler(toIncoming(payload))
+              )
+            )
+            // A commit error propagates to kafkajs, which rejoins the group on a rebalance.
+            if (succeeded) {
+              const next = (BigInt(payload.message.offset) + 1n).toString()
+              await consumer.commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: next }])
+            }
+          } finally {
+            inFlight.leave()
+          }
+          if (inFlight.stopping) payload.pause()
+        }
+
+        const eachBatch = (
+          handler: (messages: ReadonlyArray<IncomingMessage>) => Effect.Effect<void, E, R>,
+          maxBatchSize: number
+        ) =>
+        async (payload: EachBatchPayload) => {
+          const { batch } = payload
+          inFlight.enter()
+          try {
+            for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+              // Once stopping (or after a rebalance took the partition), leave the rest uncommitted.
+              if (inFlight.stopping || !payload.isRunning() || payload.isStale()) {
+                if (inFlight.stopping) payload.pause()
+                return
+              }
+              const chunk = batch.messages.slice(start, start + maxBatchSize)
+              const first = chunk[0]!
+              const last = chunk[chunk.length - 1]!
+              const succeeded = await Runtime.runPromise(runtime)(
+                handleMessages(
+                  { topic: batch.topic, partition: batch.partition, offset: first.offset },
+                  payload.pause,
+                  handler(chunk.map((message) => toIncoming({ message, topic: batch.topic, partition: batch.partition })))
+                )
+              )
+              if (!succeeded) return
+              const next = (BigInt(last.offset) + 1n).toString()
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+              payload.resolveOffset(last.offset)
+              await payload.heartbeat()
+            }
+          } finally {
+            inFlight.leave()
+          }
         }
 
         yield* Effect.tryPromise({
@@ -268,25 +349,9 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
             await consumer.run({
               autoCommit: false,
               partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-              eachMessage: async (payload) => {
-                // Once stopping, leave the rest of the batch unhandled (and uncommitted).
-                if (inFlight.stopping) {
-                  payload.pause()
-                  return
-                }
-                inFlight.enter()
-                try {
-                  const succeeded = await Runtime.runPromise(runtime)(handleMessage(payload))
-                  // A commit error propagates to kafkajs, which rejoins the group on a rebalance.
-                  if (succeeded) {
-                    const next = (BigInt(payload.message.offset) + 1n).toString()
-                    await consumer.commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: next }])
-                  }
-                } finally {
-                  inFlight.leave()
-                }
-                if (inFlight.stopping) payload.pause()
-              }
+              ...(mode._tag === "Messages"
+                ? { eachMessage: eachMessage(mode.handler) }
+                : { eachBatchAutoResolve: false, eachBatch: eachBatch(mode.handler, mode.maxBatchSize) })
             })
           },
           catch: (e) => new KafkaError({ operation: "consume", reason: errorText(e) })
@@ -296,10 +361,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         return { crashed }
       })
 
-    const consume: KafkaShape["consume"] = <E, R>(
-      options: ConsumeOptions,
-      handler: (message: IncomingMessage) => Effect.Effect<void, E, R>
-    ) =>
+    const run = <E, R>(options: ConsumeOptions, mode: Mode<E, R>) =>
       Effect.gen(function*() {
         const runtime = yield* Effect.runtime<R>()
         const ready = yield* Deferred.make<void, KafkaError>()
@@ -327,7 +389,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
             ? markReady.pipe(Effect.zipRight(nextTopics(topics)))
             : Effect.scoped(
               Effect.gen(function*() {
-                const member = yield* startMember(options, topics, handler, runtime)
+                const member = yield* startMember(options, topics, mode, runtime)
                 yield* markReady
                 return yield* Effect.raceFirst(nextTopics(topics), Deferred.await(member.crashed))
               })
@@ -347,7 +409,11 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         yield* Deferred.await(ready)
       }).pipe(Effect.annotateLogs({ groupId: options.groupId }))
 
-    return { publish, consume, ping } satisfies KafkaShape
+    const consume: KafkaShape["consume"] = (options, handler) => run(options, { _tag: "Messages", handler })
+    const consumeBatches: KafkaShape["consumeBatches"] = (options, handler) =>
+      run(options, { _tag: "Batches", handler, maxBatchSize: options.maxBatchSize ?? 500 })
+
+    return { publish, consume, consumeBatches, ping } satisfies KafkaShape
   })
 
 export const KafkaLive = Layer.scoped(

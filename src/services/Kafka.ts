@@ -49,6 +49,17 @@ export interface KafkaShape {
     options: ConsumeOptions,
     handler: (message: IncomingMessage) => Effect.Effect<void, E, R>
   ) => Effect.Effect<void, KafkaError, R | Scope.Scope>
+  /**
+   * As `consume`, but the handler gets the messages of one partition in
+   * batches (in offset order, up to `maxBatchSize`); the batch's offsets are
+   * committed only after the handler succeeded, and a failed batch comes
+   * again from its first message. For handlers that can take many messages in
+   * one database round trip. They must be idempotent: a batch may come again.
+   */
+  readonly consumeBatches: <E, R>(
+    options: ConsumeOptions & { readonly maxBatchSize?: number },
+    handler: (messages: ReadonlyArray<IncomingMessage>) => Effect.Effect<void, E, R>
+  ) => Effect.Effect<void, KafkaError, R | Scope.Scope>
   /** Succeeds when the cluster answers (readiness). */
   readonly ping: Effect.Effect<void, KafkaError>
 }

@@ -15,31 +15,36 @@ import {
 
 /**
  * One delivery per matching active webhook subscription and per matching
- * active connector config of the event's store, in one statement (one
- * transaction). The unique (subscription_id, event_id) and (config_id,
- * event_id) keys make a re-consumed event a no-op. Returns what it created.
+ * active connector config of each event's store, for a whole batch of events
+ * in one statement (one transaction, one round trip). The unique
+ * (subscription_id, event_id) and (config_id, event_id) keys make a
+ * re-consumed event a no-op. Returns the deliveries it created.
  */
-export const insertDeliveriesForEvent = (event: EventEnvelope) =>
+export const insertDeliveriesForEvents = (events: ReadonlyArray<EventEnvelope>) =>
   Effect.flatMap(SqlClient, (sql) => {
-    const payload = JSON.stringify(event)
+    if (events.length === 0) return Effect.succeed([] as ReadonlyArray<DeliveryId>)
+    const ids = events.map((e) => e.eventId)
+    const types = events.map((e) => e.eventType)
+    const stores = events.map((e) => e.storeId)
+    const payloads = events.map((e) => JSON.stringify(e))
     return sql<{ delivery_id: DeliveryId }>`
-      WITH webhooks AS (
+      WITH e AS (
+        SELECT * FROM UNNEST(${ids}::uuid[], ${types}::text[], ${stores}::text[], ${payloads}::text[])
+          AS e(event_id, event_type, store_id, payload)
+      ), webhooks AS (
         INSERT INTO webhook_deliveries
           (delivery_id, subscription_id, store_id, event_type, event_id, event_payload, next_retry_at)
-        SELECT gen_random_uuid(), s.subscription_id, s.store_id, ${event.eventType}, ${event.eventId},
-               ${payload}::jsonb, now()
-        FROM webhook_subscriptions s
-        WHERE s.store_id = ${event.storeId} AND s.is_active
-          AND (${event.eventType} = ANY (s.events) OR '*' = ANY (s.events))
+        SELECT gen_random_uuid(), s.subscription_id, s.store_id, e.event_type, e.event_id, e.payload::jsonb, now()
+        FROM e JOIN webhook_subscriptions s
+          ON s.store_id = e.store_id AND s.is_active AND (e.event_type = ANY (s.events) OR '*' = ANY (s.events))
         ON CONFLICT (subscription_id, event_id) DO NOTHING
         RETURNING delivery_id
       ), connectors AS (
         INSERT INTO webhook_deliveries
           (delivery_id, config_id, store_id, event_type, event_id, event_payload, next_retry_at)
-        SELECT gen_random_uuid(), c.config_id, c.store_id, ${event.eventType}, ${event.eventId},
-               ${payload}::jsonb, now()
-        FROM connector_configs c
-        WHERE c.store_id = ${event.storeId} AND c.is_active AND ${event.eventType} = ANY (c.event_subscriptions)
+        SELECT gen_random_uuid(), c.config_id, c.store_id, e.event_type, e.event_id, e.payload::jsonb, now()
+        FROM e JOIN connector_configs c
+          ON c.store_id = e.store_id AND c.is_active AND e.event_type = ANY (c.event_subscriptions)
         ON CONFLICT (config_id, event_id) DO NOTHING
         RETURNING delivery_id
       )
@@ -47,6 +52,9 @@ export const insertDeliveriesForEvent = (event: EventEnvelope) =>
       Effect.map((rows) => rows.map((r) => r.delivery_id))
     )
   })
+
+/** One event's deliveries (see `insertDeliveriesForEvents`). */
+export const insertDeliveriesForEvent = (event: EventEnvelope) => insertDeliveriesForEvents([event])
 
 // ---------------------------------------------------------------------------
 // Claiming

@@ -1,52 +1,64 @@
-import { Effect, Either, Layer, Schema } from "effect"
-import { EventEnvelopeFromJson } from "../../domain/EventEnvelope.ts"
+import { Array as Arr, Effect, Either, Layer, Option, Schema } from "effect"
+import { type EventEnvelope, EventEnvelopeFromJson } from "../../domain/EventEnvelope.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
-import { Kafka, type IncomingMessage } from "../../services/Kafka.ts"
-import { insertDeliveriesForEvent } from "./DeliveriesRepo.ts"
+import { type IncomingMessage, Kafka } from "../../services/Kafka.ts"
+import { insertDeliveriesForEvents } from "./DeliveriesRepo.ts"
 import { signalDeliveries } from "./DeliverySignals.ts"
 
 const decodeEnvelope = Schema.decodeUnknownEither(EventEnvelopeFromJson)
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 /**
- * Turns one platform event into its deliveries. A message that does not decode
- * is logged and skipped (returning success commits past it, so it never blocks
- * its partition); a database failure fails the handler, so the offset stays
- * uncommitted and the message comes again.
+ * The envelope of a message, or None after logging why it is not one (topic,
+ * partition, offset and the reason — never the value). Such a message is
+ * skipped: it is committed past with its batch, so it never blocks its partition.
  */
-export const handleEventMessage = (message: IncomingMessage) =>
+const envelopeOf = (message: IncomingMessage) => {
+  const decoded = Either.try(() => (message.value === null ? "" : utf8.decode(message.value))).pipe(
+    Either.flatMap((text) => decodeEnvelope(text))
+  )
+  if (Either.isRight(decoded)) return Effect.succeed(Option.some(decoded.right))
+  const why = decoded.left instanceof Error ? decoded.left.message : String(decoded.left)
+  return Effect.logWarning("skipping a Kafka message that is not an event envelope").pipe(
+    Effect.annotateLogs({ topic: message.topic, partition: message.partition, offset: message.offset, why: why.slice(0, 500) }),
+    Effect.as(Option.none<EventEnvelope>())
+  )
+}
+
+/**
+ * Turns a batch of platform events (one partition's, in order) into their
+ * deliveries, in one statement. A database failure fails the batch, so its
+ * offsets stay uncommitted and it comes again (re-inserting is a no-op).
+ */
+export const handleEventMessages = (messages: ReadonlyArray<IncomingMessage>) =>
   Effect.gen(function*() {
-    const text = Either.try(() => (message.value === null ? "" : utf8.decode(message.value)))
-    const decoded = Either.flatMap(text, (t) => Either.mapLeft(decodeEnvelope(t), (e) => e))
-    if (Either.isLeft(decoded)) {
-      const why = decoded.left instanceof Error ? decoded.left.message : String(decoded.left)
-      return yield* Effect.logWarning("skipping a Kafka message that is not an event envelope").pipe(
-        Effect.annotateLogs({
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-          why: why.slice(0, 500)
-        })
-      )
-    }
-    const event = decoded.right
-    const created = yield* insertDeliveriesForEvent(event)
+    const events = Arr.getSomes(yield* Effect.forEach(messages, envelopeOf))
+    const created = yield* insertDeliveriesForEvents(events)
     yield* signalDeliveries(created)
-  }).pipe(Effect.withSpan("webhooks.fanOut", { attributes: { "kafka.topic": message.topic } }))
+  }).pipe(
+    Effect.withSpan("webhooks.fanOut", {
+      captureStackTrace: false,
+      attributes: { "kafka.topic": messages[0]?.topic, "messaging.batch.message_count": messages.length }
+    })
+  )
+
+/** One message (tests, and the dev bus). */
+export const handleEventMessage = (message: IncomingMessage) => handleEventMessages([message])
 
 /** Consumes every platform event topic for the lifetime of the layer. */
 export const FanOutConsumerLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const config = yield* AppConfig
     const kafka = yield* Kafka
-    yield* kafka.consume(
+    yield* kafka.consumeBatches(
       {
         groupId: config.kafka.groupId,
         topics: config.kafka.eventTopics,
         fromBeginning: true,
-        partitionsConsumedConcurrently: 8
+        partitionsConsumedConcurrently: 8,
+        maxBatchSize: 500
       },
-      handleEventMessage
+      handleEventMessages
     )
     yield* Effect.logInfo("consuming platform events").pipe(
       Effect.annotateLogs({ topics: String(config.kafka.eventTopics), groupId: config.kafka.groupId })
