@@ -21,6 +21,7 @@ import {
   rejected,
   requireCredential
 } from "../marketplaceHttp.ts"
+import { httpUrl, PollIntervalSeconds } from "../settings.ts"
 
 /**
  * Amazon Selling Partner API (SP-API) connector.
@@ -35,18 +36,6 @@ import {
  * Shapes as in amzn/selling-partner-api-models (`listingsItems_2021-08-01.json`,
  * `ordersV0.json`); rates are the published default usage plans.
  */
-
-const httpUrl = (field: string) =>
-  Schema.String.pipe(
-    Schema.filter((s) => {
-      try {
-        const url = new URL(s)
-        return url.protocol === "https:" || url.protocol === "http:" || `${field} must be an http(s) URL`
-      } catch {
-        return `${field} must be an absolute URL`
-      }
-    })
-  )
 
 export const AmazonSettings = Schema.Struct({
   /** The selling partner (merchant) id: the `{sellerId}` of the Listings Items paths. */
@@ -75,12 +64,7 @@ export const AmazonSettings = Schema.Struct({
   ),
   baseUrl: Schema.optionalWith(httpUrl("baseUrl"), { default: () => "https://sellingpartnerapi-na.amazon.com" }),
   tokenUrl: Schema.optionalWith(httpUrl("tokenUrl"), { default: () => "https://api.amazon.com/auth/o2/token" }),
-  pollIntervalSeconds: Schema.optionalWith(
-    Schema.Int.pipe(
-      Schema.between(60, 86_400, { message: () => "pollIntervalSeconds must be an integer from 60 to 86400" })
-    ),
-    { default: () => 300 }
-  )
+  pollIntervalSeconds: PollIntervalSeconds
 })
 export type AmazonSettings = typeof AmazonSettings.Type
 

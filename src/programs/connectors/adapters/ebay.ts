@@ -16,6 +16,7 @@ import {
   rejected,
   requireCredential
 } from "../marketplaceHttp.ts"
+import { httpUrl, PollIntervalSeconds } from "../settings.ts"
 
 /**
  * eBay connector: the Sell Inventory API and the Sell Fulfillment API.
@@ -33,18 +34,6 @@ import {
  * Shapes per developer.ebay.com (sell/inventory/v1, sell/fulfillment/v1,
  * identity/v1/oauth2/token).
  */
-
-const httpUrl = (field: string) =>
-  Schema.String.pipe(
-    Schema.filter((s) => {
-      try {
-        const url = new URL(s)
-        return url.protocol === "https:" || url.protocol === "http:" || `${field} must be an http(s) URL`
-      } catch {
-        return `${field} must be an absolute URL`
-      }
-    })
-  )
 
 /** What the refresh-token grant asks for: listing management and order reading. */
 export const defaultEbayScopes: ReadonlyArray<string> = [
@@ -83,12 +72,7 @@ export const EbaySettings = Schema.Struct({
     ).pipe(Schema.minItems(1, { message: () => "scopes must not be empty" })),
     { default: () => defaultEbayScopes }
   ),
-  pollIntervalSeconds: Schema.optionalWith(
-    Schema.Int.pipe(
-      Schema.between(60, 86_400, { message: () => "pollIntervalSeconds must be an integer from 60 to 86400" })
-    ),
-    { default: () => 300 }
-  )
+  pollIntervalSeconds: PollIntervalSeconds
 })
 export type EbaySettings = typeof EbaySettings.Type
 

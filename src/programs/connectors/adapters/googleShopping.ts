@@ -24,6 +24,7 @@ import type { EventEnvelope } from "../../../domain/EventEnvelope.ts"
 import type { HttpOut } from "../../../services/HttpOut.ts"
 import { type ConnectorAdapter, type ConnectorContext, ConnectorError, type PollOutcome } from "../ConnectorAdapter.ts"
 import { marketplaceCall, type MarketplaceRequest, type MarketplaceResponse, rejected, requireCredential } from "../marketplaceHttp.ts"
+import { PollIntervalSeconds } from "../settings.ts"
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -60,7 +61,7 @@ export const GoogleSettings = Schema.Struct({
     Schema.String.pipe(Schema.pattern(/^[A-Z0-9_-]{1,20}$/, { message: () => "must be 1-20 of A-Z, 0-9, - and _" })),
     { default: () => "US" }
   ),
-  pollIntervalSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(60, 86_400)), { default: () => 300 })
+  pollIntervalSeconds: PollIntervalSeconds
 })
 export type GoogleSettings = typeof GoogleSettings.Type
 
