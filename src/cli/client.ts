@@ -12,6 +12,8 @@ import {
 import { Cause, Config, Console, Data, Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { StoreId } from "../domain/EventEnvelope.ts"
 import { makeVaultDev } from "../layers/VaultDev.ts"
+import { ConnectorsApi } from "../programs/http/ConnectorsApi.ts"
+import { CredentialsApi } from "../programs/http/CredentialsApi.ts"
 import { DevApi } from "../programs/http/DevApi.ts"
 import { WebhooksApi } from "../programs/http/WebhooksApi.ts"
 
@@ -139,7 +141,12 @@ export const resolveToken = (
  * What the CLI calls. Built here rather than taken from `Api` so the client
  * keeps compiling whichever groups the server's `Api` has added so far.
  */
-export class ClientApi extends HttpApi.make("integration-service").add(WebhooksApi).add(DevApi) {}
+export class ClientApi extends HttpApi.make("integration-service")
+  .add(WebhooksApi)
+  .add(DevApi)
+  .add(ConnectorsApi)
+  .add(CredentialsApi)
+{}
 
 /** An error answer of the API (any status ≥ 400), with what its `{error, message}` body said. */
 export class ApiProblem extends Data.Class<{

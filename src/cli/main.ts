@@ -2,6 +2,8 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
+import { connectorsCommand } from "./commands/connectors.ts"
+import { credentialsCommand } from "./commands/credentials.ts"
 import { deliveriesCommand } from "./commands/deliveries.ts"
 import { devCommand } from "./commands/dev.ts"
 import { eventsCommand } from "./commands/events.ts"
@@ -18,6 +20,8 @@ const root = Command.make("integration-service").pipe(
     migrateCommand,
     deliveriesCommand,
     subscriptionsCommand,
+    connectorsCommand,
+    credentialsCommand,
     eventsCommand,
     receiverCommand
   ])

@@ -4,6 +4,7 @@ import deliveryAttemptsAndIndexes from "./0002_delivery_attempts_and_indexes.ts"
 import webhookSecretVersionAndOutbox from "./0003_webhook_secret_version_and_outbox.ts"
 import oauthAccessTokens from "./0004_oauth_access_tokens.ts"
 import connectorRuns from "./0005_connector_runs.ts"
+import connectorImportedChanges from "./0006_connector_imported_changes.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -11,5 +12,6 @@ export const loader = Migrator.fromRecord({
   "0002_delivery_attempts_and_indexes": deliveryAttemptsAndIndexes,
   "0003_webhook_secret_version_and_outbox": webhookSecretVersionAndOutbox,
   "0004_oauth_access_tokens": oauthAccessTokens,
-  "0005_connector_runs": connectorRuns
+  "0005_connector_runs": connectorRuns,
+  "0006_connector_imported_changes": connectorImportedChanges
 })

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Duration, Effect, Either, FiberMap, Option, Stream } from "effect"
+import { Data, Duration, Effect, Either, FiberMap, Option, Stream } from "effect"
 import type { ImportedOrder } from "../../domain/connectors/events.ts"
 import { importedTopic } from "../../domain/connectors/models.ts"
 import { Notifications } from "../../services/Notifications.ts"
@@ -18,7 +18,13 @@ export type PollRun =
   | { readonly _tag: "Polled"; readonly status: "SUCCEEDED" | "FAILED"; readonly recordCount: number; readonly error: string | null }
   | { readonly _tag: "Busy" }
 
-/** A stable event id per (config, record, version of the record): consumers can drop repeats. */
+/** Published changes are remembered this long (connector_imported_changes; see migration 0006). */
+const importedRetention = "30 days"
+
+/** The cursor could not be advanced: this instance's lease was taken over meanwhile. */
+class LeaseLost extends Data.TaggedError("LeaseLost")<{}> {}
+
+/** A stable event id per (config, record, version of the record): the key of a change, published once. */
 const eventIdFor = (configId: string, record: ImportedOrder) =>
   Effect.map(sha256Hex(`${configId}\n${record.externalOrderId}\n${record.updatedAt}`), (hex) =>
     `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`)
@@ -82,8 +88,9 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
         const outcome = result.right
         const now = new Date().toISOString()
         const messages = yield* Effect.forEach(outcome.records, (record) =>
-          Effect.map(eventIdFor(config.id, record), (eventId) =>
-            JSON.stringify({
+          Effect.map(eventIdFor(config.id, record), (eventId) => ({
+            eventId,
+            value: JSON.stringify({
               eventId,
               eventType: importedTopic,
               storeId: config.storeId,
@@ -97,27 +104,50 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
                 updatedAt: record.updatedAt,
                 order: record.raw
               }
-            })))
-        yield* sql.withTransaction(Effect.gen(function*() {
-          if (messages.length > 0) {
-            yield* sql`
-              INSERT INTO kafka_outbox (topic, message_key, value)
-              SELECT ${importedTopic}, ${config.storeId}, v FROM UNNEST(${messages}::text[]) AS m(v)`
-          }
-          yield* sql`UPDATE connector_poll_state SET cursor = ${outcome.cursor}, updated_at = now()
-                     WHERE config_id = ${config.id} AND lease_owner = ${owner}`
+            })
+          })))
+        // One message per change, in the order the adapter gave them.
+        const changes = [...new Map(messages.map((m) => [m.eventId, m])).values()]
+        const published = yield* sql.withTransaction(Effect.gen(function*() {
+          // Only while this instance still holds the lease: else another instance polls the
+          // same window now, and this poll's records and cursor are dropped (rolled back).
+          const held = yield* sql`UPDATE connector_poll_state SET cursor = ${outcome.cursor}, updated_at = now()
+                     WHERE config_id = ${config.id} AND lease_owner = ${owner} RETURNING config_id`
+          if (held.length === 0) return yield* new LeaseLost()
+          // Changes published before (a window overlapping the previous one) are not published again.
+          const fresh = changes.length === 0 ? [] : yield* sql`
+            WITH fresh AS (
+              INSERT INTO connector_imported_changes (config_id, event_id)
+              SELECT ${config.id}, e FROM UNNEST(${changes.map((c) => c.eventId)}::uuid[]) AS u(e)
+              ON CONFLICT (config_id, event_id) DO NOTHING
+              RETURNING event_id
+            )
+            INSERT INTO kafka_outbox (topic, message_key, value)
+            SELECT ${importedTopic}, ${config.storeId}, m.v
+            FROM UNNEST(${changes.map((c) => c.eventId)}::uuid[], ${changes.map((c) => c.value)}::text[])
+                 WITH ORDINALITY AS m(e, v, n)
+            WHERE m.e IN (SELECT event_id FROM fresh)
+            ORDER BY m.n
+            RETURNING message_id`
+          yield* sql`DELETE FROM connector_imported_changes
+                     WHERE config_id = ${config.id} AND published_at < now() - ${importedRetention}::interval`
           yield* ConnectorConfigsRepo.recordRun({
             configId: config.id,
             storeId: config.storeId,
             direction: "INBOUND",
             entityType: outcome.entityType,
-            recordCount: outcome.records.length,
+            recordCount: fresh.length,
             status: "SUCCEEDED",
             errorSummary: null,
             startedAt
           })
-        }))
-        return { _tag: "Polled", status: "SUCCEEDED", recordCount: outcome.records.length, error: null } as PollRun
+          return fresh.length
+        })).pipe(Effect.catchTag("LeaseLost", () => Effect.succeed(undefined)))
+        if (published === undefined) {
+          yield* Effect.logWarning("connector poll dropped: another instance took over its lease meanwhile")
+          return { _tag: "Busy" } as PollRun
+        }
+        return { _tag: "Polled", status: "SUCCEEDED", recordCount: published, error: null } as PollRun
       }).pipe(
         Effect.provideService(SqlClient, sql),
         Effect.withSpan("connectors.poll", { attributes: { "connector.config_id": stored.config.id } })
@@ -136,6 +166,13 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
         Effect.annotateLogs({ configId: stored.config.id, connectorType: stored.config.connectorType })
       )
 
+    // At shutdown, once the poll fibers have stopped: the leases this instance still holds (a
+    // manual poll's, of a config it runs no fiber for) are let go of, so that another instance
+    // can poll those configs at once rather than after the leases ran out.
+    yield* Effect.addFinalizer(() =>
+      sql`UPDATE connector_poll_state SET lease_owner = NULL, lease_expires_at = NULL
+          WHERE lease_owner = ${owner}`.pipe(Effect.ignore))
+
     // One fiber per active config; a changed config (settings, credentials, activity) gets a new one.
     const fibers = yield* FiberMap.make<string>()
     const versions = new Map<string, string>()
@@ -148,6 +185,10 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
         const version = `${stored.config.updatedAt.epochMillis}:${stored.credentialsVersion}`
         if (versions.get(id) === version) continue
         versions.set(id, version)
+        // The old fiber is stopped (and has let go of its lease) before the new one starts:
+        // FiberMap.run alone would start the new one first, whose lease the old one's release
+        // would then clear mid-poll — that poll's cursor was lost, another instance could poll too.
+        yield* FiberMap.remove(fibers, id)
         yield* FiberMap.run(fibers, id, pollLoop(stored))
       }
       for (const id of [...versions.keys()]) {

@@ -1,0 +1,184 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option, Schema } from "effect"
+import {
+  Credential,
+  CredentialId,
+  CredentialType,
+  CredentialWithSecret,
+  knownScopes,
+  type Scope
+} from "../../domain/credentials/models.ts"
+import {
+  clientOptions,
+  CliError,
+  type ClientOptions,
+  decodeInput,
+  decodeStore,
+  makeAdminClient,
+  printJson,
+  runCommand,
+  storeOption
+} from "../client.ts"
+import { type Column, formatFields, formatTable, formatTime, truncate } from "../format.ts"
+
+const credentialTypes = CredentialType.literals
+
+const decodeCredentialId = (value: string) => decodeInput("credential id", CredentialId, value, "a UUID")
+
+/** Printed with every newly issued (or rotated) secret. */
+export const shownOnceWarning =
+  "WARNING: this secret is shown only now. Store it somewhere safe (a secret manager); it cannot be " +
+  "retrieved again — if it is lost, rotate or revoke the credential and issue a new one."
+
+// ---------------------------------------------------------------------------------------------
+// credentials issue
+
+export interface IssueCredentialInput extends ClientOptions {
+  readonly store: string
+  readonly name: string
+  readonly type: (typeof credentialTypes)[number]
+  readonly scope: ReadonlyArray<Scope>
+  readonly expiresAt: Option.Option<string>
+  readonly actor: Option.Option<string>
+}
+
+export const issueCredential = (input: IssueCredentialInput) =>
+  Effect.gen(function*() {
+    const storeId = yield* decodeStore(input.store)
+    if (input.name.trim() === "") return yield* new CliError({ message: "--name must not be empty" })
+    if (input.scope.length === 0) {
+      return yield* new CliError({ message: `give at least one --scope (one of ${knownScopes.join(", ")})` })
+    }
+    const expiresAt = yield* Effect.transposeOption(Option.map(
+      input.expiresAt,
+      (value) => decodeInput("--expires-at", Schema.DateTimeUtc, value, "an ISO-8601 date-time, e.g. 2025-12-31T23:59:59Z")
+    ))
+    const client = yield* makeAdminClient(input)
+    const issued = yield* client.credentials.issue({
+      path: { storeId },
+      payload: {
+        name: input.name,
+        type: input.type,
+        scopes: [...new Set(input.scope)],
+        ...Option.match(expiresAt, { onNone: () => ({}), onSome: (value) => ({ expiresAt: value }) })
+      },
+      headers: Option.match(input.actor, { onNone: () => ({}), onSome: (actor) => ({ "x-ss3-actor": actor }) })
+    })
+    if (input.json) {
+      // stdout stays one JSON document; the warning goes to stderr.
+      yield* printJson(Schema.encodeSync(CredentialWithSecret)(issued))
+      return yield* Console.error(shownOnceWarning)
+    }
+    yield* Console.log(formatFields([
+      ["credential", issued.id],
+      ["store", issued.storeId],
+      ["name", issued.name],
+      ["type", issued.type],
+      ["client id", issued.clientId],
+      ["scopes", issued.scopes.join(" ")],
+      ["expires", formatTime(issued.expiresAt)],
+      ["created by", issued.createdBy]
+    ]))
+    yield* Console.log(`\n${formatFields([[issued.type === "API_KEY" ? "api key" : "client secret", issued.secret]])}`)
+    yield* Console.log(`\n${shownOnceWarning}`)
+  })
+
+const issueCommand = Command.make(
+  "issue",
+  {
+    ...clientOptions,
+    store: storeOption,
+    name: Options.text("name").pipe(Options.withDescription("What the credential is for, e.g. the integration's name.")),
+    type: Options.choice("type", credentialTypes).pipe(
+      Options.withDescription("API_KEY (one string, sent as Bearer or X-API-Key) or OAUTH_CLIENT (client id + secret).")
+    ),
+    scope: Options.choice("scope", knownScopes).pipe(
+      Options.repeated,
+      Options.withDescription("A scope to grant; repeat for several (at least one).")
+    ),
+    expiresAt: Options.text("expires-at").pipe(
+      Options.optional,
+      Options.withDescription("When it stops working: an ISO-8601 date-time in the future. Default: never.")
+    ),
+    actor: Options.text("actor").pipe(
+      Options.optional,
+      Options.withDescription("Recorded as created_by (sent as X-SS3-Actor). Default: admin-token.")
+    )
+  },
+  (input) => runCommand(issueCredential(input))
+).pipe(
+  Command.withDescription(
+    "Issue an API key or OAuth client for a store. The secret is printed once and never again (only its bcrypt hash is stored)."
+  )
+)
+
+// ---------------------------------------------------------------------------------------------
+// credentials list
+
+export const credentialColumns: ReadonlyArray<Column<Credential>> = [
+  { header: "ID", value: (c) => c.id },
+  { header: "NAME", value: (c) => truncate(c.name, 30) },
+  { header: "TYPE", value: (c) => c.type },
+  { header: "CLIENT ID", value: (c) => c.clientId },
+  { header: "SCOPES", value: (c) => truncate(c.scopes.join(","), 60) },
+  { header: "ACTIVE", value: (c) => (c.isActive ? "yes" : "no") },
+  { header: "EXPIRES", value: (c) => formatTime(c.expiresAt) },
+  { header: "LAST USED", value: (c) => formatTime(c.lastUsedAt) },
+  { header: "CREATED", value: (c) => formatTime(c.createdAt) }
+]
+
+const CredentialList = Schema.Struct({ items: Schema.Array(Credential) })
+
+export interface ListCredentialsInput extends ClientOptions {
+  readonly store: string
+}
+
+export const listCredentials = (input: ListCredentialsInput) =>
+  Effect.gen(function*() {
+    const storeId = yield* decodeStore(input.store)
+    const client = yield* makeAdminClient(input)
+    const list = yield* client.credentials.list({ path: { storeId } })
+    if (input.json) return yield* printJson(Schema.encodeSync(CredentialList)(list))
+    yield* Console.log(list.items.length === 0 ? "no credentials" : formatTable(credentialColumns, list.items))
+  })
+
+const listCommand = Command.make(
+  "list",
+  { ...clientOptions, store: storeOption },
+  (input) => runCommand(listCredentials(input))
+).pipe(Command.withDescription("List a store's API credentials, newest first (secrets and hashes are never shown)."))
+
+// ---------------------------------------------------------------------------------------------
+// credentials revoke
+
+export interface RevokeCredentialInput extends ClientOptions {
+  readonly id: string
+  readonly store: string
+}
+
+export const revokeCredential = (input: RevokeCredentialInput) =>
+  Effect.gen(function*() {
+    const storeId = yield* decodeStore(input.store)
+    const id = yield* decodeCredentialId(input.id)
+    const client = yield* makeAdminClient(input)
+    const revoked = yield* client.credentials.revoke({ path: { storeId, id } })
+    if (input.json) return yield* printJson(Schema.encodeSync(Credential)(revoked))
+    yield* Console.log(`revoked credential ${revoked.id} (${revoked.name}, client id ${revoked.clientId}): it stops validating at once`)
+  })
+
+const revokeCommand = Command.make(
+  "revoke",
+  {
+    ...clientOptions,
+    id: Args.text({ name: "id" }).pipe(Args.withDescription("The credential id (see `credentials list`).")),
+    store: storeOption
+  },
+  (input) => runCommand(revokeCredential(input))
+).pipe(
+  Command.withDescription("Revoke a credential: it stops validating at once on every instance, and its access tokens with it.")
+)
+
+export const credentialsCommand = Command.make("credentials").pipe(
+  Command.withDescription("Issue, list and revoke API credentials (through the admin API at --url)."),
+  Command.withSubcommands([issueCommand, listCommand, revokeCommand])
+)
