@@ -17,7 +17,9 @@ export const DevBannerLive = Layer.effectDiscard(
         `  admin token   ${token}`,
         `  data          ${config.dataDir}/  (delete it to start afresh)`,
         "",
-        "Publish a test event:",
+        "Publish a test event (then see it with `npx integration-service deliveries list --store store-1`):",
+        "  npx integration-service events publish --type order.placed --store store-1 --data '{\"orderId\":\"o-1\"}'",
+        "or with curl:",
         `  curl -X POST ${address}/dev/events -H 'Authorization: Bearer ${token}' \\`,
         `       -H 'Content-Type: application/json' -d '{"eventType":"order.placed","storeId":"store-1","data":{"orderId":"o-1"}}'`,
         ""
