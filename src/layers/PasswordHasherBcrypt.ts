@@ -7,9 +7,13 @@ import { PasswordHasher } from "../services/PasswordHasher.ts"
 export const makePasswordHasherBcrypt = (cost: number) =>
   Effect.gen(function*() {
     const decoyHash = yield* Effect.promise(() => bcrypt.hash(`decoy-${crypto.randomUUID()}`, cost))
+    // bcrypt runs on libuv's small thread pool, which DNS lookups and file I/O share: a
+    // flood of cold validations may use half of it, never all.
+    const lanes = yield* Effect.makeSemaphore(2)
     return PasswordHasher.of({
-      hash: (secret) => Effect.promise(() => bcrypt.hash(secret, cost)),
-      verify: (secret, hash) => Effect.promise(() => bcrypt.compare(secret, hash).catch(() => false)),
+      hash: (secret) => lanes.withPermits(1)(Effect.promise(() => bcrypt.hash(secret, cost))),
+      verify: (secret, hash) =>
+        lanes.withPermits(1)(Effect.promise(() => bcrypt.compare(secret, hash).catch(() => false))),
       decoyHash
     })
   })

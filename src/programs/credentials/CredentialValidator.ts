@@ -1,11 +1,13 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { ParseError } from "effect/ParseResult"
 import { Effect, Option, Stream } from "effect"
 import { isAccessTokenShape, parseApiKey, parseClientCredentials } from "../../domain/credentials/keys.ts"
 import type { Presented } from "../../domain/credentials/presented.ts"
 import { Notifications } from "../../services/Notifications.ts"
 import { PasswordHasher } from "../../services/PasswordHasher.ts"
 import { CredentialsRepo } from "./CredentialsRepo.ts"
-import { sha256Hex } from "./digest.ts"
+import { sha256HexSync } from "../../domain/sha256.ts"
 
 
 export interface Verified {
@@ -56,7 +58,8 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
 
     const cache = new Map<string, CacheEntry>()
     const byCredential = new Map<string, Set<string>>()
-    const lastUsed = new Map<string, Date>()
+    /** Epoch ms of each credential's latest use since the last flush. */
+    const lastUsed = new Map<string, number>()
 
     const forget = (credentialId: string) => {
       for (const digest of byCredential.get(credentialId) ?? []) cache.delete(digest)
@@ -80,12 +83,12 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
 
     const flushLastUsed = Effect.suspend(() => {
       if (lastUsed.size === 0) return Effect.void
-      const batch = [...lastUsed.entries()]
+      const batch = [...lastUsed.entries()].map(([id, at]) => [id, new Date(at)] as const)
       lastUsed.clear()
       return CredentialsRepo.touchLastUsed(batch).pipe(
         Effect.catchAll((error) => {
           // Kept for the next round rather than lost.
-          for (const [id, at] of batch) if (!lastUsed.has(id)) lastUsed.set(id, at)
+          for (const [id, at] of batch) if (!lastUsed.has(id)) lastUsed.set(id, at.getTime())
           return Effect.logWarning("could not record last_used_at; will retry", error)
         }),
         Effect.provide(sql)
@@ -111,7 +114,7 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
     }
 
     const used = (credential: Verified, now: number): Verdict => {
-      lastUsed.set(credential.credentialId, new Date(now))
+      lastUsed.set(credential.credentialId, now)
       return { _tag: "Valid", credential }
     }
 
@@ -142,36 +145,43 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
         return used(credential, now)
       })
 
-    const validate = (presented: Presented) =>
-      Effect.gen(function*() {
-        const now = Date.now()
-        switch (presented._tag) {
-          case "ApiKey": {
-            const parsed = parseApiKey(presented.key)
-            if (Option.isNone(parsed)) return malformed
-            const digest = yield* sha256Hex(`k:${presented.key}`)
-            const hit = fromCache(digest, now)
-            if (Option.isSome(hit)) return used(hit.value, now)
-            return yield* verifySecret(parsed.value.clientId, parsed.value.secret, "API_KEY", digest, now)
-          }
-          case "ClientCredentials": {
-            const parsed = parseClientCredentials(presented.clientId, presented.clientSecret)
-            if (Option.isNone(parsed)) return malformed
-            const digest = yield* sha256Hex(`c:${presented.clientId}:${presented.clientSecret}`)
-            const hit = fromCache(digest, now)
-            if (Option.isSome(hit)) return used(hit.value, now)
-            return yield* verifySecret(parsed.value.clientId, parsed.value.secret, "OAUTH_CLIENT", digest, now)
-          }
-          case "AccessToken": {
-            // Not one of ours (wrong length or alphabet): refused before any lookup, like a bad API key.
-            if (!isAccessTokenShape(presented.token)) return malformed
-            const digest = yield* sha256Hex(presented.token)
-            const hit = fromCache(digest, now)
-            if (Option.isSome(hit)) return used(hit.value, now)
-            return yield* verifyToken(digest, now)
-          }
+    // Only verified credentials are cached, so a hit needs no parsing; a miss is parsed
+    // (malformed ones are refused before any lookup) and verified against the database.
+    const cached = (digest: string, now: number) => {
+      const hit = fromCache(digest, now)
+      return Option.isSome(hit) ? Effect.succeed(used(hit.value, now)) : undefined
+    }
+
+    const validate = (presented: Presented): Effect.Effect<Verdict, SqlError | ParseError> => {
+      const now = Date.now()
+      switch (presented._tag) {
+        case "ApiKey": {
+          const digest = sha256HexSync(`k:${presented.key}`)
+          const hit = cached(digest, now)
+          if (hit) return hit
+          const parsed = parseApiKey(presented.key)
+          if (Option.isNone(parsed)) return Effect.succeed(malformed)
+          return Effect.provide(verifySecret(parsed.value.clientId, parsed.value.secret, "API_KEY", digest, now), sql)
         }
-      }).pipe(Effect.provide(sql))
+        case "ClientCredentials": {
+          const digest = sha256HexSync(`c:${presented.clientId}:${presented.clientSecret}`)
+          const hit = cached(digest, now)
+          if (hit) return hit
+          const parsed = parseClientCredentials(presented.clientId, presented.clientSecret)
+          if (Option.isNone(parsed)) return Effect.succeed(malformed)
+          return Effect.provide(
+            verifySecret(parsed.value.clientId, parsed.value.secret, "OAUTH_CLIENT", digest, now),
+            sql
+          )
+        }
+        case "AccessToken": {
+          // Not one of ours (wrong length or alphabet): refused before any lookup, like a bad API key.
+          if (!isAccessTokenShape(presented.token)) return Effect.succeed(malformed)
+          const digest = sha256HexSync(presented.token)
+          return cached(digest, now) ?? Effect.provide(verifyToken(digest, now), sql)
+        }
+      }
+    }
 
     return {
       validate,

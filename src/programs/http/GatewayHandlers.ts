@@ -1,7 +1,7 @@
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
-import { CredentialValidator } from "../credentials/CredentialValidator.ts"
+import { CredentialValidator, type Verified } from "../credentials/CredentialValidator.ts"
 import { issueAccessToken } from "../credentials/issueAccessToken.ts"
 import { Api } from "./Api.ts"
 
@@ -21,6 +21,23 @@ const malformedResponse = (message: string) =>
     headers: { "cache-control": "no-store" }
   })
 
+// A cached credential is the same object on every hit: its answer is serialized once.
+const validResponses = new WeakMap<Verified, HttpServerResponse.HttpServerResponse>()
+const validResponse = (credential: Verified) => {
+  let response = validResponses.get(credential)
+  if (response === undefined) {
+    response = HttpServerResponse.unsafeJson({
+      valid: true,
+      storeId: credential.storeId,
+      scopes: credential.scopes,
+      credentialId: credential.credentialId,
+      type: credential.type
+    }, { headers: { "cache-control": "private, max-age=60" } })
+    validResponses.set(credential, response)
+  }
+  return response
+}
+
 const header = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : undefined)
 
 export const GatewayHandlers = HttpApiBuilder.group(Api, "gateway", (handlers) =>
@@ -39,15 +56,10 @@ export const GatewayHandlers = HttpApiBuilder.group(Api, "gateway", (handlers) =
             case "Invalid":
               return invalidResponse
             case "Valid":
-              return HttpServerResponse.unsafeJson({
-                valid: true,
-                storeId: verdict.credential.storeId,
-                scopes: verdict.credential.scopes,
-                credentialId: verdict.credential.credentialId,
-                type: verdict.credential.type
-              }, { headers: { "cache-control": "private, max-age=60" } })
+              return validResponse(verdict.credential)
           }
-        }).pipe(Effect.orDie))
+          // Every gateway request comes here: a log line each would cost more than the validation.
+        }).pipe(Effect.orDie, HttpMiddleware.withLoggerDisabled))
       .handle("token", ({ payload, request }) =>
         issueAccessToken(header(request.headers["authorization"]), payload).pipe(
           Effect.map((token) =>

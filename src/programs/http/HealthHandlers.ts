@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
 import { Effect } from "effect"
 import { SqlClient } from "../../services/Db.ts"
 import { Kafka } from "../../services/Kafka.ts"
@@ -17,9 +17,10 @@ export const HealthHandlers = HttpApiBuilder.group(Api, "health", (handlers) =>
     const sql = yield* SqlClient
     const kafka = yield* Kafka
     return handlers
-      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      // Probes call these every few seconds: not worth a log line each.
+      .handle("healthz", () => HttpMiddleware.withLoggerDisabled(Effect.succeed({ status: "ok" as const })))
       .handle("readyz", () =>
-        Effect.gen(function*() {
+        HttpMiddleware.withLoggerDisabled(Effect.gen(function*() {
           const [database, broker] = yield* Effect.all([check(sql`SELECT 1`), check(kafka.ping)], {
             concurrency: 2
           })
@@ -28,5 +29,5 @@ export const HealthHandlers = HttpApiBuilder.group(Api, "health", (handlers) =>
           return yield* Effect.fail(
             new NotReady({ error: "not_ready", message: "a dependency is unreachable", checks })
           )
-        }))
+        })))
   }))

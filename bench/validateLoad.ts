@@ -1,0 +1,135 @@
+/**
+ * The load generator of bench/validate.ts, run as a separate process (forked
+ * with `--import tsx`) so it does not share the service's event loop.
+ *
+ * IPC (parent → child): a Phase. (child → parent): a PhaseResult.
+ * Each phase: `concurrency` workers on one undici Pool (keep-alive, one
+ * connection per worker) send GET `path` back to back for `warmupMs` (not
+ * counted) then `seconds` (counted). Each request takes the next header set:
+ * `rotate` (the same few over and over) or `unique` (each used once; a worker
+ * stops when they run out).
+ */
+import { Pool } from "undici"
+
+export interface Phase {
+  readonly type: "phase"
+  readonly name: string
+  readonly origin: string
+  readonly path: string
+  readonly concurrency: number
+  readonly warmupMs: number
+  readonly seconds: number
+  readonly headers: ReadonlyArray<Record<string, string>>
+  readonly mode: "rotate" | "unique"
+  /** Load running alongside, not counted (e.g. cold validations keeping bcrypt busy). */
+  readonly background?: {
+    readonly concurrency: number
+    readonly headers: ReadonlyArray<Record<string, string>>
+    readonly mode: "rotate" | "unique"
+  }
+}
+
+export interface PhaseResult {
+  readonly type: "result"
+  readonly name: string
+  readonly requests: number
+  readonly elapsedMs: number
+  /** Latencies of the counted requests, milliseconds, sorted. Percentiles only: p50, p90, p99, p999, max. */
+  readonly latency: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number }
+  readonly statuses: Record<string, number>
+  readonly errors: number
+  readonly exhausted: boolean
+}
+
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+
+const runPhase = async (phase: Phase): Promise<PhaseResult> => {
+  const pool = new Pool(phase.origin, {
+    connections: phase.concurrency,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000
+  })
+  const latencies: Array<number> = []
+  const statuses: Record<string, number> = {}
+  let errors = 0
+  let next = 0
+  let exhausted = false
+
+  const started = performance.now()
+  const measureFrom = started + phase.warmupMs
+  const until = measureFrom + phase.seconds * 1000
+
+  const background = phase.background
+  const backgroundPool = background &&
+    new Pool(phase.origin, { connections: background.concurrency, pipelining: 1, keepAliveTimeout: 30_000 })
+  let backgroundNext = 0
+
+  const worker = (pool: Pool, counted: boolean) => async () => {
+    const spec = counted ? phase : background!
+    while (true) {
+      const now = performance.now()
+      if (now >= until) return
+      let headers: Record<string, string>
+      const index = counted ? next++ : backgroundNext++
+      if (spec.mode === "unique") {
+        if (index >= spec.headers.length) {
+          exhausted = true
+          return
+        }
+        headers = spec.headers[index]!
+      } else {
+        headers = spec.headers[index % spec.headers.length]!
+      }
+      const t = performance.now()
+      try {
+        const response = await pool.request({ path: phase.path, method: "GET", headers })
+        await response.body.dump()
+        const done = performance.now()
+        if (counted && t >= measureFrom && done <= until) {
+          latencies.push(done - t)
+          statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1
+        }
+      } catch {
+        if (counted && t >= measureFrom) errors++
+      }
+    }
+  }
+  await Promise.all([
+    ...Array.from({ length: phase.concurrency }, worker(pool, true)),
+    ...(backgroundPool ? Array.from({ length: background.concurrency }, worker(backgroundPool, false)) : [])
+  ])
+  const ended = Math.min(performance.now(), until)
+  await pool.close()
+  await backgroundPool?.close()
+
+  const sorted = Float64Array.from(latencies).sort()
+  return {
+    type: "result",
+    name: phase.name,
+    requests: sorted.length,
+    elapsedMs: Math.max(1, ended - measureFrom),
+    latency: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      p999: percentile(sorted, 99.9),
+      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN
+    },
+    statuses,
+    errors,
+    exhausted
+  }
+}
+
+process.on("message", (message: Phase) => {
+  if (message?.type !== "phase") return
+  runPhase(message).then(
+    (result) => process.send!(result),
+    (error: unknown) => process.send!({ type: "error", message: error instanceof Error ? error.stack ?? error.message : String(error) })
+  )
+})
+process.send!({ type: "ready" })
+// Exit with the parent.
+process.on("disconnect", () => process.exit(0))
