@@ -1,14 +1,10 @@
 /**
  * `integration-service credentials issue|list|revoke` against a canned admin API.
  */
-import { Command } from "@effect/cli"
-import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit } from "effect"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
-import { afterEach, beforeEach, vi } from "vitest"
+import { Effect, Exit } from "effect"
 import { credentialsCommand, shownOnceWarning } from "../src/cli/commands/credentials.ts"
+import { makeCli, type Route, stubAdminApi } from "./support/cliHarness.ts"
 
 const TOKEN = "test-admin-token-s3cr3t"
 const STORE = "store-1"
@@ -31,84 +27,8 @@ const credential = (overrides: Record<string, unknown> = {}) => ({
   ...overrides
 })
 
-interface Recorded {
-  readonly method: string
-  readonly url: string
-  readonly headers: http.IncomingHttpHeaders
-  readonly body: string
-}
-
-type Route = (req: Recorded) => { readonly status: number; readonly body?: unknown } | undefined
-
-/** A canned admin API on 127.0.0.1:0: checks the bearer token like the real one, records every request. */
-const stubApi = (route: Route) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly server: http.Server; readonly url: string; readonly requests: Array<Recorded> }>((resume) => {
-      const requests: Array<Recorded> = []
-      const server = http.createServer((req, res) => {
-        const chunks: Array<Buffer> = []
-        req.on("data", (chunk: Buffer) => chunks.push(chunk))
-        req.on("end", () => {
-          const recorded: Recorded = {
-            method: req.method ?? "",
-            url: req.url ?? "",
-            headers: req.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          }
-          requests.push(recorded)
-          const answer = recorded.headers.authorization === `Bearer ${TOKEN}`
-            ? route(recorded) ?? { status: 404, body: { error: "not_found", message: "route not found" } }
-            : { status: 401, body: { error: "unauthorized", message: "missing or invalid credentials" } }
-          res.writeHead(answer.status, { "content-type": "application/json" })
-          res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body))
-        })
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({ server, url: `http://127.0.0.1:${port}`, requests }))
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-        server.closeAllConnections()
-      })
-  )
-
-const runCli = Command.run(
-  Command.make("integration-service").pipe(Command.withSubcommands([credentialsCommand])),
-  { name: "integration-service", version: "test" }
-)
-
-/** Runs `integration-service <args>` in-process with an empty environment; what it printed and its exit status. */
-const cli = (args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const log = vi.spyOn(console, "log").mockImplementation((...a: Array<unknown>) => void out.push(a.join(" ")))
-    const error = vi.spyOn(console, "error").mockImplementation((...a: Array<unknown>) => void err.push(a.join(" ")))
-    process.exitCode = undefined
-    const exit = yield* runCli(["node", "integration-service", ...args]).pipe(
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
-      Effect.provide(NodeContext.layer),
-      Effect.exit,
-      Effect.ensuring(Effect.sync(() => {
-        log.mockRestore()
-        error.mockRestore()
-      }))
-    )
-    const exitCode = process.exitCode ?? 0
-    process.exitCode = undefined
-    return { exit, exitCode, stdout: out.join("\n"), stderr: err.join("\n") }
-  })
-
-let savedExitCode: typeof process.exitCode
-beforeEach(() => {
-  savedExitCode = process.exitCode
-})
-afterEach(() => {
-  process.exitCode = savedExitCode
-})
+const stubApi = (route: Route) => stubAdminApi(TOKEN, route)
+const cli = makeCli([credentialsCommand])
 
 describe("credentials commands", () => {
   it.scoped("issue POSTs {name, type, scopes, expiresAt} with X-SS3-Actor and prints the secret once, with a warning", () =>

@@ -130,6 +130,11 @@ export const marketplaceCall = <S>(
     )
   })
 
+/** Reading marketplace JSON of unknown shape (error bodies, loosely documented fields). */
+export const isRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+export const str = (u: unknown) => (typeof u === "string" ? u : u === undefined || u === null ? "" : String(u))
+
 /** A 4xx answer as a failure carrying the marketplace's own message. */
 export const rejected = (operation: string, response: MarketplaceResponse, message: string) =>
   new ConnectorError({ kind: "Rejected", message: `${operation}: HTTP ${response.status}: ${message}` })

@@ -15,11 +15,13 @@ import {
   type SyncOutcome
 } from "../ConnectorAdapter.ts"
 import {
+  isRecord,
   marketplaceCall,
   type MarketplaceRequest,
   type MarketplaceResponse,
   rejected,
-  requireCredential
+  requireCredential,
+  str
 } from "../marketplaceHttp.ts"
 import { httpUrl, PollIntervalSeconds } from "../settings.ts"
 
@@ -83,8 +85,6 @@ const rates = {
 
 // --- errors -----------------------------------------------------------------
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const str = (u: unknown) => (typeof u === "string" ? u : u === undefined || u === null ? "" : String(u))
 
 /**
  * The marketplace's own words: SP-API `{"errors": [{code, message, details}]}`,

@@ -10,11 +10,13 @@ import {
   type SyncOutcome
 } from "../ConnectorAdapter.ts"
 import {
+  isRecord,
   marketplaceCall,
   type MarketplaceRequest,
   type MarketplaceResponse,
   rejected,
-  requireCredential
+  requireCredential,
+  str
 } from "../marketplaceHttp.ts"
 import { httpUrl, PollIntervalSeconds } from "../settings.ts"
 
@@ -95,8 +97,6 @@ const rates = {
 
 // --- errors ----------------------------------------------------------------------
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const str = (u: unknown) => (typeof u === "string" ? u : u === undefined || u === null ? "" : String(u))
 
 /** One eBay `ErrorDetailV3`: `errorId message (longMessage)`. */
 const describeErrorDetail = (e: unknown) => {
