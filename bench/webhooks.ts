@@ -503,8 +503,10 @@ const serviceConfig = (databaseUrl: string, brokers: ReadonlyArray<string>): App
     brokers,
     clientId: `is-bench-${runId}`,
     groupId: `is-bench-${runId}`,
-    eventTopics: new RegExp(`^${eventTopic.replaceAll(".", "\\.")}$`)
+    eventTopics: new RegExp(`^${eventTopic.replaceAll(".", "\\.")}$`),
+    maxMessageBytes: 1_000_000
   },
+  events: { maxBytes: 1024 * 1024, maxDepth: 64 },
   adminToken: Redacted.make(adminToken),
   otlpEndpoint: Option.none(),
   // WEBHOOK_TIMEOUT_MS default, WEBHOOK_ALLOW_INSECURE_TARGETS=true (the receiver is http://127.0.0.1)

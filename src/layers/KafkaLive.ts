@@ -30,6 +30,7 @@ export interface KafkaLiveOptions {
   /** The idempotent producer retries forever on its own; a publish gives up (KafkaError) after this. Default 30 s. */
   readonly publishTimeout?: Duration.DurationInput
   readonly consumer?: {
+    /** Default 10 s (kafkajs: 30 s); heartbeats every 1 s. */
     readonly sessionTimeout?: number
     readonly heartbeatInterval?: number
     readonly rebalanceTimeout?: number
@@ -45,6 +46,26 @@ export const defaultHandlerRetry: Schedule.Schedule<unknown, unknown> = Schedule
 const restartBackoff = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")))
 
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+
+/** Broker answers to a produce request that no retry can change (the messages themselves are refused). */
+const permanentErrorTypes = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "CORRUPT_MESSAGE",
+  "INVALID_TOPIC_EXCEPTION"
+])
+
+/** kafkajs wraps the broker's error (KafkaJSProtocolError, with its `type`) in retry and non-retriable errors. */
+const isPermanentPublishError = (e: unknown): boolean => {
+  let current: unknown = e
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const { type, cause, originalError } = current as { type?: unknown; cause?: unknown; originalError?: unknown }
+    if (typeof type === "string" && permanentErrorTypes.has(type)) return true
+    current = cause ?? originalError
+  }
+  return false
+}
 
 /** Connects on first use; a failed connect is attempted again next time. */
 const lazily = (connect: () => Promise<void>) => {
@@ -173,7 +194,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         }).pipe(
           Effect.zipRight(Effect.tryPromise({
             try: () => producer.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) }),
-            catch: (e) => new KafkaError({ operation: "publish", reason: errorText(e) })
+            catch: (e) => new KafkaError({ operation: "publish", reason: errorText(e), permanent: isPermanentPublishError(e) })
           })),
           Effect.timeoutFail({
             duration: publishTimeout,
@@ -208,8 +229,10 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         const consumer = kafka.consumer({
           groupId: options.groupId,
           allowAutoTopicCreation: false,
-          ...(tuning.sessionTimeout !== undefined ? { sessionTimeout: tuning.sessionTimeout } : {}),
-          ...(tuning.heartbeatInterval !== undefined ? { heartbeatInterval: tuning.heartbeatInterval } : {}),
+          // A member that died (kill -9) holds its partitions until its session times out:
+          // 10 s (kafkajs: 30 s), so a new instance takes its events over within seconds.
+          sessionTimeout: tuning.sessionTimeout ?? 10_000,
+          heartbeatInterval: tuning.heartbeatInterval ?? 1_000,
           ...(tuning.rebalanceTimeout !== undefined ? { rebalanceTimeout: tuning.rebalanceTimeout } : {}),
           maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 1000
         })

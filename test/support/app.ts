@@ -9,15 +9,8 @@ import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
 import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
-import { ConnectorPolling } from "../../src/programs/connectors/ConnectorPolling.ts"
-import { ConnectorRuntime } from "../../src/programs/connectors/ConnectorRuntime.ts"
-import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
-import { CredentialValidator } from "../../src/programs/credentials/CredentialValidator.ts"
-import { HttpApiLive } from "../../src/programs/http/HttpApiLive.ts"
-import { DeliverySignalsLive } from "../../src/programs/webhooks/DeliverySignals.ts"
-import { type DeliveryWorkerOptions, deliveryWorkersWith } from "../../src/programs/webhooks/DeliveryWorkers.ts"
-import { FanOutConsumerLive } from "../../src/programs/webhooks/FanOutConsumer.ts"
-import { SigningSecrets } from "../../src/programs/webhooks/SigningSecrets.ts"
+import { DeliveryTimings, type DeliveryTimingsShape, defaultDeliveryTimings } from "../../src/programs/delivery/timings.ts"
+import { MainLive } from "../../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
 import { Kafka } from "../../src/services/Kafka.ts"
@@ -35,8 +28,8 @@ export interface TestAppOptions {
   readonly allowInsecureTargets?: boolean
   readonly webhookTimeoutMs?: number
   readonly dns?: Readonly<Record<string, ReadonlyArray<string>>>
-  readonly workers?: Partial<DeliveryWorkerOptions>
-  /** Leave the delivery workers out (tests that drive claims by hand). */
+  readonly workers?: Partial<DeliveryTimingsShape>
+  /** Run no delivery engine (tests that drive claims by hand). */
   readonly withoutWorkers?: boolean
   /**
    * Run on a freshly created database of its own instead of this run's shared one,
@@ -49,18 +42,24 @@ export interface TestAppOptions {
    * database of their own, each with `migratedDbLive(url)` (./db.ts) for the same URL.
    */
   readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
+  readonly kafkaMaxMessageBytes?: number
+  readonly eventMaxBytes?: number
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
-export const fastWorkers: DeliveryWorkerOptions = {
-  concurrency: 16,
+export const fastWorkers: DeliveryTimingsShape = {
+  ...defaultDeliveryTimings,
+  webhookConcurrency: 16,
+  connectorConcurrency: 4,
   pollInterval: "200 millis",
-  leaseSeconds: 5,
+  renewInterval: "1 second",
+  webhookLeaseSeconds: 5,
   connectorLeaseSeconds: 10,
   sweepInterval: "500 millis",
-  outboxInterval: "200 millis"
+  outboxInterval: "200 millis",
+  postponeDelay: "1 second"
 }
 
 export const testConfig = (options: TestAppOptions): AppConfigShape => ({
@@ -71,8 +70,10 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
     brokers: testKafkaBrokerList(),
     clientId: `test-${options.groupId}`,
     groupId: options.groupId,
-    eventTopics: options.eventTopics
+    eventTopics: options.eventTopics,
+    maxMessageBytes: options.kafkaMaxMessageBytes ?? 1_000_000
   },
+  events: { maxBytes: options.eventMaxBytes ?? 1024 * 1024, maxDepth: 64 },
   adminToken: Redacted.make(adminToken),
   otlpEndpoint: Option.none(),
   webhook: {
@@ -121,16 +122,11 @@ export const TestApp = (options: TestAppOptions) => {
     makeHttpServerNode(0, "127.0.0.1")
   ).pipe(Layer.provideMerge(db), Layer.provideMerge(Layer.succeed(AppConfig, config)))
 
-  const workers = options.withoutWorkers
-    ? Layer.empty
-    : deliveryWorkersWith({ ...fastWorkers, ...options.workers })
-  const app = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, workers).pipe(
-    Layer.provideMerge(ConnectorPolling.Default),
-    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default)),
-    Layer.provideMerge(ConnectorRuntime.Default),
-    Layer.provideMerge(ConnectorRegistryLive)
+  const timings: DeliveryTimingsShape = { ...fastWorkers, ...options.workers, runEngine: options.withoutWorkers !== true }
+  return MainLive.pipe(
+    Layer.provide(Layer.succeed(DeliveryTimings, timings)),
+    Layer.provideMerge(infra)
   )
-  return app.pipe(Layer.provideMerge(infra))
 }
 
 /** `http://127.0.0.1:<port>` of the test app's server. */

@@ -4,6 +4,7 @@ import { CredentialsApi } from "./CredentialsApi.ts"
 import { DevApi } from "./DevApi.ts"
 import { GatewayApi } from "./GatewayApi.ts"
 import { HealthApi } from "./HealthApi.ts"
+import { MetricsApi, OpsApi } from "./OpsApi.ts"
 import { WebhooksApi } from "./WebhooksApi.ts"
 
 /** The whole HTTP API; `GET /openapi.json` is generated from it. */
@@ -13,6 +14,8 @@ export class Api extends HttpApi.make("integration-service")
   .add(WebhooksApi)
   .add(CredentialsApi)
   .add(ConnectorsApi)
+  .add(OpsApi)
+  .add(MetricsApi)
   .add(DevApi)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")

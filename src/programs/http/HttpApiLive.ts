@@ -8,6 +8,7 @@ import { DevHandlers } from "./DevHandlers.ts"
 import { UniformDecodeErrors } from "./errorBodies.ts"
 import { GatewayHandlers } from "./GatewayHandlers.ts"
 import { HealthHandlers } from "./HealthHandlers.ts"
+import { MetricsHandlers, OpsHandlers } from "./OpsHandlers.ts"
 import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -17,7 +18,9 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
     DevHandlers,
     WebhooksHandlers,
     CredentialsHandlers,
-    ConnectorsHandlers
+    ConnectorsHandlers,
+    OpsHandlers,
+    MetricsHandlers
   ]),
   Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
 )

@@ -9,7 +9,7 @@ import {
   retryDeliveries,
   retryDelivery
 } from "../webhooks/DeliveriesRepo.ts"
-import { signalDeliveries } from "../webhooks/DeliverySignals.ts"
+import { signalWebhooks } from "../delivery/DeliverySignals.ts"
 import { SigningSecrets } from "../webhooks/SigningSecrets.ts"
 import { SubscriptionsRepo } from "../webhooks/SubscriptionsRepo.ts"
 import { checkTargetUrl } from "../webhooks/targetUrl.ts"
@@ -91,7 +91,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
             case "InFlight":
               return yield* Effect.fail(Conflict.of("an attempt of this delivery is in flight; try again in a moment"))
             case "Retried":
-              yield* signalDeliveries([outcome.delivery.id])
+              yield* signalWebhooks([outcome.delivery.id])
               return outcome.delivery
           }
         }))
@@ -102,7 +102,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
             since: payload.since ? DateTime.toDate(payload.since) : undefined,
             subscriptionId: payload.subscriptionId
           })
-          yield* signalDeliveries(ids)
+          yield* signalWebhooks(ids)
           return { retried: ids.length }
         }))
   }))
