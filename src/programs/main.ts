@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
+import type { ConnectorRegistry } from "./connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "./connectors/ConnectorRuntime.ts"
 import { ConnectorRegistryLive } from "./connectors/registry.ts"
 import { CredentialValidator } from "./credentials/CredentialValidator.ts"
@@ -26,7 +27,6 @@ const DeliveryLanesLive = Layer.effect(DeliveryLanes, Effect.all([makeWebhookLan
 export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
   Layer.provide(DeliveryLanesLive),
   Layer.provide([SigningSecrets.Default, ConnectorRuntime.Default]),
-  Layer.provide(ConnectorRegistryLive),
   Layer.provide(DeliveryStoreSql)
 )
 
@@ -35,14 +35,19 @@ export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
  * delivery engine (webhooks and connector runs) and the connector pollers,
  * each scoped: their fibers stop when the layer is released. The migrations
  * complete first.
+ * `connectors` are the connector types it runs (tests add their own).
  * Infrastructure (Db, Kafka, Vault, HttpOut, Dns, PasswordHasher, Notifications, HttpServer, AppConfig) is
  * provided by `LiveInfra` or `DevInfra` (src/layers/Infra.ts).
  */
-export const MainLive = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
-  Layer.provide(ConnectorPolling.Default),
-  Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
-  Layer.provide(ConnectorRuntime.Default),
-  Layer.provide(ConnectorRegistryLive),
-  Layer.provide(DeliveryStoreSql),
-  Layer.provide(MigrationsLive)
-)
+export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
+  Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
+    Layer.provide(ConnectorPolling.Default),
+    Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
+    Layer.provide(ConnectorRuntime.Default),
+    Layer.provide(connectors),
+    Layer.provide(DeliveryStoreSql),
+    Layer.provide(MigrationsLive)
+  )
+
+/** The service with every connector it ships (src/programs/connectors/registry.ts). */
+export const MainLive = makeMain(ConnectorRegistryLive)

@@ -10,7 +10,9 @@ import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
 import { DeliveryTimings, type DeliveryTimingsShape, defaultDeliveryTimings } from "../../src/programs/delivery/timings.ts"
-import { MainLive } from "../../src/programs/main.ts"
+import type { ConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
+import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
+import { makeMain } from "../../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
 import { Kafka } from "../../src/services/Kafka.ts"
@@ -44,6 +46,12 @@ export interface TestAppOptions {
   readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
   readonly kafkaMaxMessageBytes?: number
   readonly eventMaxBytes?: number
+  /** The secret store (default: in memory). */
+  readonly vault?: Layer.Layer<Vault>
+  /** Brokers other than this run's (an unreachable one, say). */
+  readonly kafkaBrokers?: ReadonlyArray<string>
+  /** Connector types the app runs (default: the ones the service ships). */
+  readonly connectors?: Layer.Layer<ConnectorRegistry>
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
 }
@@ -67,7 +75,7 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
   port: 0,
   databaseUrl: Redacted.make("unused: TestDbLive"),
   kafka: {
-    brokers: testKafkaBrokerList(),
+    brokers: options.kafkaBrokers ?? testKafkaBrokerList(),
     clientId: `test-${options.groupId}`,
     groupId: options.groupId,
     eventTopics: options.eventTopics,
@@ -85,11 +93,11 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
 })
 
 /** Real Kafka with test timings (fast rebalances, new topics seen within a second). */
-export const testKafka = (clientId: string) =>
+export const testKafka = (clientId: string, brokers: ReadonlyArray<string> = testKafkaBrokerList()) =>
   Layer.scoped(
     Kafka,
     makeKafkaLive({
-      brokers: testKafkaBrokerList(),
+      brokers,
       clientId,
       topicRefreshInterval: "1 second",
       consumer: { sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10000, maxWaitTimeInMs: 250 }
@@ -108,8 +116,8 @@ export const TestApp = (options: TestAppOptions) => {
   const infra = Layer.mergeAll(
     NotificationsPg,
     PasswordHasherBcrypt(config.credentials.bcryptCost),
-    testKafka(config.kafka.clientId),
-    Layer.effect(Vault, makeVaultTest()),
+    testKafka(config.kafka.clientId, config.kafka.brokers),
+    options.vault ?? Layer.effect(Vault, makeVaultTest()),
     Layer.scoped(
       HttpOut,
       makeHttpOutLive({
@@ -123,7 +131,7 @@ export const TestApp = (options: TestAppOptions) => {
   ).pipe(Layer.provideMerge(db), Layer.provideMerge(Layer.succeed(AppConfig, config)))
 
   const timings: DeliveryTimingsShape = { ...fastWorkers, ...options.workers, runEngine: options.withoutWorkers !== true }
-  return MainLive.pipe(
+  return makeMain(options.connectors ?? ConnectorRegistryLive).pipe(
     Layer.provide(Layer.succeed(DeliveryTimings, timings)),
     Layer.provideMerge(infra)
   )

@@ -12,6 +12,7 @@ import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
 import type { DeliveryId } from "../../src/domain/webhooks/models.ts"
 import { DeliverySignals, makeDeliverySignals } from "../../src/programs/delivery/DeliverySignals.ts"
 import { DeliveryTimings, type DeliveryTimingsShape } from "../../src/programs/delivery/timings.ts"
+import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
 import { DeliveryEngineWithLanes } from "../../src/programs/main.ts"
 import { adminFetch, fastWorkers, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
@@ -43,6 +44,7 @@ const startWorkerSet = (options: Partial<DeliveryTimingsShape> = {}, scope?: Sco
   Effect.gen(function*() {
     const signals = yield* makeDeliverySignals
     const workers = DeliveryEngineWithLanes.pipe(
+      Layer.provide(ConnectorRegistryLive),
       Layer.provide(Layer.succeed(DeliverySignals, signals)),
       Layer.provide(Layer.succeed(DeliveryTimings, { ...fastWorkers, ...options }))
     )

@@ -68,38 +68,68 @@ export const runResultWriter = (deps: WriterDeps) =>
 
     const write = (outcomes: ReadonlyArray<Outcome>) => store.record(outcomes, alongside)
 
-    // Waits out an outage: the same write again until the database answers (or refuses the data).
-    const patiently = <A>(effect: Effect.Effect<A, PersistenceError>, pending: number) =>
-      effect.pipe(
-        Effect.tapError((error) =>
-          isUnavailable(error)
-            ? deps.health.failed.pipe(
-              Effect.zipRight(Ref.get(waiting)),
-              Effect.flatMap((n) =>
-                n === 0
-                  ? Effect.logWarning("database unreachable: attempt results wait in memory and claims pause").pipe(
-                    Effect.annotateLogs({ results: pending, why: error.message })
-                  )
-                  : Effect.void
-              ),
-              Effect.zipRight(Ref.set(waiting, pending)),
-              Effect.zipRight(Metric.set(resultsWaiting, pending))
-            )
-            : Effect.void
-        ),
-        Effect.retry({ while: isUnavailable, schedule: outageRetry }),
-        Effect.tap(() =>
-          Ref.getAndSet(waiting, 0).pipe(
-            Effect.flatMap((n) =>
-              n > 0
-                ? Effect.logInfo("database reachable again: waiting attempt results written").pipe(
-                  Effect.zipRight(Metric.set(resultsWaiting, 0))
-                )
-                : Effect.void
-            )
+    type Entry = { readonly lane: Lane; readonly outcome: Outcome }
+
+    const noteOutage = (error: PersistenceError, pending: number) =>
+      Effect.gen(function*() {
+        yield* deps.health.failed
+        if ((yield* Ref.getAndSet(waiting, pending)) === 0) {
+          yield* Effect.logWarning("database unreachable: attempt results wait in memory and claims pause").pipe(
+            Effect.annotateLogs({ results: pending, why: error.message })
           )
+        }
+        yield* Metric.set(resultsWaiting, pending)
+      })
+    const outageOver = Ref.getAndSet(waiting, 0).pipe(
+      Effect.flatMap((n) =>
+        n === 0 ? Effect.void : Effect.logInfo("database reachable again: the waiting attempt results are written").pipe(
+          Effect.annotateLogs({ results: n }),
+          Effect.zipRight(Metric.set(resultsWaiting, 0))
         )
       )
+    )
+
+    // One outcome alone: the same write again through an outage; refused, then stripped; refused again, given up.
+    const writeOne = (outcome: Outcome) =>
+      write([outcome]).pipe(
+        Effect.tapError((error) => (isUnavailable(error) ? noteOutage(error, 1) : Effect.void)),
+        Effect.retry({ while: isUnavailable, schedule: outageRetry }),
+        Effect.catchAll(() => write([stripped(outcome)]).pipe(Effect.retry({ while: isUnavailable, schedule: outageRetry }))),
+        Effect.catchAll((error) => giveUp(outcome, error))
+      )
+
+    /**
+     * A batch in one transaction. While the database is unreachable it waits and
+     * takes in what the workers finish meanwhile, so that the whole backlog is
+     * written in one go when the database is back. Only the waits may be
+     * interrupted (`interruptibly`), never a write.
+     */
+    const writeAll = (initial: ReadonlyArray<Entry>, interruptibly: <A>(wait: Effect.Effect<A>) => Effect.Effect<A> = (wait) => wait) =>
+      Effect.gen(function*() {
+        const driver = yield* Schedule.driver(outageRetry)
+        let entries = initial
+        for (;;) {
+          const outcomes = entries.map((e) => e.outcome)
+          const written = yield* Effect.either(write(outcomes))
+          if (written._tag === "Right") break
+          if (!isUnavailable(written.left)) {
+            yield* Effect.forEach(outcomes, writeOne, { discard: true })
+            break
+          }
+          yield* noteOutage(written.left, entries.length + (yield* queue.size))
+          // Shutdown may interrupt the wait: the batch goes back to the queue for the final flush.
+          const waitFor = entries
+          yield* interruptibly(driver.next(undefined).pipe(Effect.ignore)).pipe(
+            Effect.onInterrupt(() => queue.offerAll(waitFor))
+          )
+          if (entries.length < writeBatch) {
+            entries = [...entries, ...Chunk.toReadonlyArray(yield* queue.takeUpTo(writeBatch - entries.length))]
+          }
+        }
+        yield* outageOver
+        for (const entry of entries) holdings.remove(idOf(entry.outcome))
+        yield* deps.written(new Set(entries.map((e) => e.lane)))
+      })
 
     const giveUp = (outcome: Outcome, error: PersistenceError) =>
       Effect.gen(function*() {
@@ -110,26 +140,11 @@ export const runResultWriter = (deps: WriterDeps) =>
         yield* store.releaseLeases([idOf(outcome)], deps.owner).pipe(Effect.ignore)
       })
 
-    const writeOne = (outcome: Outcome) =>
-      patiently(write([outcome]), 1).pipe(
-        Effect.catchAll(() => patiently(write([stripped(outcome)]), 1)),
-        Effect.catchAll((error) => giveUp(outcome, error))
-      )
-
-    const writeAll = (entries: ReadonlyArray<{ readonly lane: Lane; readonly outcome: Outcome }>) => {
-      const outcomes = entries.map((e) => e.outcome)
-      return patiently(write(outcomes), outcomes.length).pipe(
-        Effect.catchAll(() => Effect.forEach(outcomes, writeOne, { discard: true })),
-        Effect.zipRight(Effect.suspend(() => {
-          for (const outcome of outcomes) holdings.remove(idOf(outcome))
-          return deps.written(new Set(entries.map((e) => e.lane)))
-        }))
-      )
-    }
-
     // A batch taken off the queue is written even when shutdown interrupts the writer.
     const step = Effect.uninterruptibleMask((restore) =>
-      restore(queue.takeBetween(1, writeBatch)).pipe(Effect.flatMap((batch) => writeAll(Chunk.toReadonlyArray(batch))))
+      restore(queue.takeBetween(1, writeBatch)).pipe(
+        Effect.flatMap((batch) => writeAll(Chunk.toReadonlyArray(batch), restore))
+      )
     )
     yield* Effect.forkScoped(supervised("result writer", step))
     yield* Effect.addFinalizer(() =>

@@ -1,4 +1,4 @@
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Schedule, Scope } from "effect"
 import { inspectMessage, type Rejection } from "../../domain/envelopeChecks.ts"
 import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
@@ -131,12 +131,22 @@ export const makeFanOutHandler = Effect.gen(function*() {
     )
 })
 
-/** Consumes every platform event topic for the lifetime of the layer. */
+/** Joining the group is tried again on this schedule while Kafka is unreachable. */
+const joinRetry = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")))
+
+/**
+ * Consumes every platform event topic for the lifetime of the layer. Start-up
+ * does not wait for Kafka: the HTTP API (the gateway's /credentials/validate)
+ * needs only the database, so the consumer joins in the background and keeps
+ * trying while the brokers are unreachable.
+ */
 export const FanOutConsumerLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const config = yield* AppConfig
     const kafka = yield* Kafka
     const handle = yield* makeFanOutHandler
+    const scope = yield* Effect.scope
+    const annotations = { topics: String(config.kafka.eventTopics), groupId: config.kafka.groupId }
     yield* kafka.consumeBatches(
       {
         groupId: config.kafka.groupId,
@@ -146,9 +156,13 @@ export const FanOutConsumerLive = Layer.scopedDiscard(
         maxBatchSize: 500
       },
       handle
-    )
-    yield* Effect.logInfo("consuming platform events").pipe(
-      Effect.annotateLogs({ topics: String(config.kafka.eventTopics), groupId: config.kafka.groupId })
+    ).pipe(
+      Scope.extend(scope),
+      Effect.zipRight(Effect.logInfo("consuming platform events")),
+      Effect.tapError((error) => Effect.logWarning("cannot consume platform events yet; trying again", error)),
+      Effect.retry(joinRetry),
+      Effect.annotateLogs(annotations),
+      Effect.forkScoped
     )
   })
 )
