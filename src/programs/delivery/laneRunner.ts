@@ -53,8 +53,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       limit: Math.min(claimBatch, capacity - holdings.size(lane.lane)),
       maxBytes: Math.max(1, timings.maxBytesInHand - holdings.bytes())
     })
+    // The dispatcher and the poller claim one at a time: each sees the room the other left.
+    const claimGate = yield* Effect.makeSemaphore(1)
     const claim = (ids?: ReadonlyArray<string>) =>
-      Effect.suspend(() => {
+      claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
         if (limit <= 0) return Effect.succeed(0)
         return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, ...(ids ? { ids } : {}) })
@@ -65,7 +67,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
             }),
             Effect.tapError((error) => (error.kind === "Unavailable" ? deps.health.failed : Effect.void))
           )
-      })
+      }))
 
     // An attempt never fails the worker: a failure or a defect of the attempt itself
     // (a bug, a throwing adapter) is a failed attempt of that delivery, with the reason.
