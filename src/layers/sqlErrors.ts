@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { PersistenceError } from "../services/Persistence.ts"
 
 /**
@@ -56,3 +56,15 @@ export const inTransaction = (sql: SqlClient, operation: string) =>
       defect instanceof SqlError ? Option.some(Effect.fail(classifySqlError(operation, defect))) : Option.none()
     )
   )
+
+/**
+ * Rows decoded with `schema`: a row of another shape is a mismatch between
+ * this code and the schema (reported as a refusal, never silently coerced).
+ */
+export const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string) => {
+  const decode = Schema.decodeUnknown(Schema.Array(schema))
+  return (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, PersistenceError> =>
+    decode(rows).pipe(
+      Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation, detail: "unexpected row shape" }))
+    )
+}

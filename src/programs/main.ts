@@ -1,4 +1,5 @@
 import { Effect, Layer } from "effect"
+import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
@@ -45,7 +46,7 @@ export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),
     Layer.provide(connectors),
-    Layer.provide(DeliveryStoreSql),
+    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql]),
     Layer.provide(MigrationsLive)
   )
 

@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { ConnectorRunsApi } from "./ConnectorRunsApi.ts"
 import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"
 import { DevApi } from "./DevApi.ts"
@@ -14,6 +15,7 @@ export class Api extends HttpApi.make("integration-service")
   .add(WebhooksApi)
   .add(CredentialsApi)
   .add(ConnectorsApi)
+  .add(ConnectorRunsApi)
   .add(OpsApi)
   .add(MetricsApi)
   .add(DevApi)

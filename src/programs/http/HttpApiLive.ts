@@ -2,6 +2,7 @@ import { HttpApiBuilder, HttpMiddleware, HttpRouter, HttpServer } from "@effect/
 import { Layer } from "effect"
 import { Api } from "./Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
+import { ConnectorRunsHandlers } from "./ConnectorRunsHandlers.ts"
 import { ConnectorsHandlers } from "./ConnectorsHandlers.ts"
 import { CredentialsHandlers } from "./CredentialsHandlers.ts"
 import { DevHandlers } from "./DevHandlers.ts"
@@ -19,6 +20,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
     WebhooksHandlers,
     CredentialsHandlers,
     ConnectorsHandlers,
+    ConnectorRunsHandlers,
     OpsHandlers,
     MetricsHandlers
   ]),
