@@ -82,7 +82,7 @@ export const makeFanOutHandler = Effect.gen(function*() {
   const signals = yield* DeliverySignals
   const limits = config.events
 
-  return (messages: ReadonlyArray<IncomingMessage>) =>
+  const handle = (messages: ReadonlyArray<IncomingMessage>) =>
     Effect.gen(function*() {
       const accepted: Array<Accepted> = []
       const rejected: Array<QuarantineEntry> = []
@@ -123,7 +123,25 @@ export const makeFanOutHandler = Effect.gen(function*() {
         }
       })
       yield* signals.signal(taken.created)
-    }).pipe(
+    })
+
+  // A defect (a bug) must not stop the partition either: the batch is taken in message by
+  // message, and a message that still hits it is quarantined as an internal error.
+  const quarantineDefect = (message: IncomingMessage) =>
+    store.quarantine([entryOf(message, { reason: "internal_error", detail: "taking the event in failed unexpectedly", storeId: null, eventId: null })]).pipe(
+      Effect.zipRight(Effect.logError("quarantined a Kafka message that hit a defect").pipe(
+        Effect.annotateLogs({ topic: message.topic, partition: message.partition, offset: message.offset })
+      )),
+      Effect.zipRight(countBatch({ consumed: 1, matched: 0, unmatched: 0, quarantined: ["internal_error"], created: { webhook: 0, connector: 0 } }))
+    )
+
+  return (messages: ReadonlyArray<IncomingMessage>) =>
+    handle(messages).pipe(
+      Effect.catchAllDefect(() =>
+        Effect.forEach(messages, (message) => handle([message]).pipe(Effect.catchAllDefect(() => quarantineDefect(message))), {
+          discard: true
+        })
+      ),
       Effect.withSpan("fanout.batch", {
         captureStackTrace: false,
         attributes: { "kafka.topic": messages[0]?.topic, "messaging.batch.message_count": messages.length }
