@@ -47,7 +47,7 @@
 import { type Broker, kafkaBroker } from "../support/broker.ts"
 import { readCpuCount } from "../support/cpu.ts"
 import { startReceiver } from "../support/receiver.ts"
-import { progress, runBenchmark, runStartedAt, sourceState, wallNow } from "../support/run.ts"
+import { isCleaningUp, progress, runBenchmark, runStartedAt, sourceState, wallNow } from "../support/run.ts"
 import { measureCeiling } from "./ceiling.ts"
 import { type Row, runScenario, skippedRow } from "./measure.ts"
 import { ledgerLines, resultTable } from "./report.ts"
@@ -92,6 +92,8 @@ const main = async () => {
   }
 
   for (const name of settings.systems) {
+    // A signal or the deadline started the cleanup: nothing new is started.
+    if (isCleaningUp()) return
     if (wallNow() > stopBy - 30_000) {
       rows.push(skippedRow(name, "all", "skipped: the run's time (BENCH_MAX_SECONDS) is up"))
       continue
@@ -107,6 +109,7 @@ const main = async () => {
       system = await start(name)
       notes.push(`${system.name}: ${system.config}`)
       for (const scenario of scenarios) {
+        if (isCleaningUp()) return
         if (!system.supports(scenario)) continue
         if (wallNow() > stopBy - 15_000) {
           if (!scenario.hidden) rows.push(skippedRow(system.name, scenario.label, "skipped: the run's time is up"))

@@ -107,7 +107,8 @@ export const isCleaningUp = () => cleaningUp !== undefined
 
 export const cleanup = () =>
   (cleaningUp ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) await runStep(step)
+    // Last registered, first released; a step registered meanwhile (by code still running) is released too.
+    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) await runStep(step)
   })())
 
 /**

@@ -153,7 +153,7 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
       const lane = async () => {
         while (next <= scenario.fanout) await subscribe(storeOf(scenario), next++, [eventType(scenario)])
       }
-      await Promise.all(Array.from({ length: 8 }, lane))
+      await Promise.all(Array.from({ length: 16 }, lane))
       const seconds = (wallNow() - t) / 1000
       notes.push(`${scenario.fanout} subscriptions of ${storeOf(scenario)} created through the admin API in ${seconds.toFixed(1)} s (before the event)`)
       progress(notes[notes.length - 1]!)
