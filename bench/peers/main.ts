@@ -42,6 +42,7 @@
  *   DATABASE_URL           admin URL (postgres://postgres@127.0.0.1:5432/postgres): databases is_peers_<run>_* are
  *                          created in it and dropped at the end
  *   REDIS_URL              (redis://127.0.0.1:6379): keys under bench-peers-<run>: are deleted at the end
+ *   BENCH_SERVICE_LOG      keep the service's JSON log in this file (default: a temporary file, removed)
  *   KAFKA_BROKERS          a broker to use; unset: one is started on BENCH_KAFKA_PORT (19392) and stopped at the end
  */
 import { type Broker, kafkaBroker } from "../support/broker.ts"
@@ -50,7 +51,7 @@ import { startReceiver } from "../support/receiver.ts"
 import { isCleaningUp, progress, runBenchmark, runStartedAt, sourceState, wallNow } from "../support/run.ts"
 import { measureCeiling } from "./ceiling.ts"
 import { type Row, runScenario, skippedRow } from "./measure.ts"
-import { ledgerLines, resultTable } from "./report.ts"
+import { breakdownLines, ledgerLines, resultTable } from "./report.ts"
 import { scenarios } from "./scenarios.ts"
 import { OWN_KAFKA_PORT, settings, type SystemName } from "./settings.ts"
 import { startBullmq } from "./systems/bullmq.ts"
@@ -146,6 +147,9 @@ const main = async () => {
     "",
     "ledger (produced = delivered + pending + failed):",
     ...ledgerLines(rows).map((l) => `  ${l}`),
+    "",
+    "where the time went (the system's own records):",
+    ...breakdownLines(rows).map((l) => `  ${l}`),
     "",
     "systems:",
     ...notes.map((n) => `  ${n}`),

@@ -30,6 +30,8 @@ export interface Row {
   readonly ledger: Ledger
   readonly complete: boolean
   readonly note?: string
+  /** The system's own account of where the time went. */
+  readonly breakdown?: string
 }
 
 export const skippedRow = (system: string, scenario: string, note: string): Row => ({
@@ -128,6 +130,7 @@ export const runScenario = async (
   const rssMb = rss.stop()
   const [records, owns] = await Promise.all([receiver.take(), system.owns(scenario)])
   counts = await system.counts(scenario)
+  const breakdown = system.breakdown ? await system.breakdown(scenario) : undefined
   await system.end(scenario)
 
   // The first receipt of each delivery counts; repeats (at-least-once) are counted apart.
@@ -157,6 +160,7 @@ export const runScenario = async (
     storeCpuPer1k: perThousand(cpuSecondsOf(cpu0, cpu1, system.isStore)),
     ledger: checkLedger(produced, { distinct: delivered, duplicates, foreign }, counts),
     complete,
-    ...(complete ? {} : { note: "not done within the phase timeout: rates cover what arrived" })
+    ...(complete ? {} : { note: "not done within the phase timeout: rates cover what arrived" }),
+    ...(breakdown === undefined ? {} : { breakdown })
   }
 }

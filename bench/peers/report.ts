@@ -24,3 +24,6 @@ export const resultTable = (rows: ReadonlyArray<Row>) =>
 
 export const ledgerLines = (rows: ReadonlyArray<Row>) =>
   rows.map((r) => `${r.system} · ${r.scenario}: ${r.ledger.text}${r.note !== undefined && r.produced > 0 ? ` [${r.note}]` : ""}`)
+
+export const breakdownLines = (rows: ReadonlyArray<Row>) =>
+  rows.flatMap((r) => (r.breakdown === undefined ? [] : [`${r.system} · ${r.scenario}: ${r.breakdown}`]))

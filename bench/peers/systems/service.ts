@@ -61,9 +61,11 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
 
   // The service, as an operator starts it.
   const port = await freePort()
-  const logFile = join(tmpdir(), `is-peers-${runId}-service.log`)
+  // Its JSON log goes to a file: removed at the end unless BENCH_SERVICE_LOG names where to keep it.
+  const keptLog = process.env["BENCH_SERVICE_LOG"]
+  const logFile = keptLog || join(tmpdir(), `is-peers-${runId}-service.log`)
   const log = openSync(logFile, "w")
-  scope.add("service log", async () => rmSync(logFile, { force: true }))
+  if (!keptLog) scope.add("service log", async () => rmSync(logFile, { force: true }))
   const child = spawn(process.execPath, [join(repoRoot, "bin", "integration-service.mjs"), "serve"], {
     cwd: repoRoot,
     env: {
@@ -189,6 +191,24 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
       )
       const ids = new Set(rows.rows.map((r) => r.id))
       return (id) => ids.has(id)
+    },
+    breakdown: async (scenario) => {
+      const { rows } = await db.query<Record<string, number | null>>(
+        `WITH d AS (
+           SELECT extract(epoch FROM created_at) * 1000 - (event_payload->'data'->>'sentAt')::float8 AS to_row,
+                  extract(epoch FROM delivered_at - created_at) * 1000 AS to_delivered
+           FROM webhook_deliveries WHERE event_type = $1)
+         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY to_row) AS row50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY to_row) AS row99,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY to_delivered) AS del50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY to_delivered) AS del99
+         FROM d`,
+        [eventType(scenario)]
+      )
+      const r = rows[0] ?? {}
+      const ms = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : `${Math.round(v)}`)
+      return `produce → delivery row p50 ${ms(r["row50"])} / p99 ${ms(r["row99"])} ms; ` +
+        `row → recorded DELIVERED p50 ${ms(r["del50"])} / p99 ${ms(r["del99"])} ms`
     },
     end: async () => {},
     close: scope.close

@@ -32,6 +32,8 @@ export interface SystemUnderTest {
   readonly counts: (scenario: Scenario) => Promise<StoreCounts>
   /** Which receipts are this scenario's (by X-SS3-Delivery). */
   readonly owns: (scenario: Scenario) => Promise<(deliveryId: string) => boolean>
+  /** Where the time went, from the system's own records (the service: its delivery rows), when it keeps any. */
+  readonly breakdown?: (scenario: Scenario) => Promise<string>
   readonly end: (scenario: Scenario) => Promise<void>
   /** Stops the worker, drops the system's database or keys. */
   readonly close: () => Promise<void>
