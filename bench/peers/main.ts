@@ -33,7 +33,7 @@
  *   BENCH_AFTER_BURST      0: no steady rates after the burst (1)
  *   BENCH_WIDE_FANOUT      subscriptions of the wide store, 0 to skip (10000)
  *   BENCH_CEILING_REQUESTS requests per ceiling measurement (20000)
- *   BENCH_PAYLOAD_BYTES    padding in each event's data (256)   BENCH_WARMUP_EVENTS (200)
+ *   BENCH_PAYLOAD_BYTES    padding in each event's data (256)   BENCH_WARMUP_EVENTS (2000)
  *   BENCH_PHASE_TIMEOUT    seconds a scenario may take to drain (60)
  *   BENCH_MAX_SECONDS      the whole run, cleanup included (600); scenarios that no longer fit are skipped
  *   BENCH_BULLMQ_CONCURRENCY (64)  BENCH_BULLMQ_KEEP_COMPLETED (1; 0: removeOnComplete)

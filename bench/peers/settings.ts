@@ -39,7 +39,8 @@ export const settings = {
   /** Requests per ceiling measurement. */
   ceilingRequests: intEnv("BENCH_CEILING_REQUESTS", 20_000),
   payloadBytes: intEnv("BENCH_PAYLOAD_BYTES", 256),
-  warmupEvents: intEnv("BENCH_WARMUP_EVENTS", 200),
+  /** A burst to one subscription before the first scenario (not shown): JIT, connections, a broker just started. */
+  warmupEvents: intEnv("BENCH_WARMUP_EVENTS", 2000),
   /** Seconds a scenario may take to drain after its last event was produced. */
   phaseTimeoutMs: intEnv("BENCH_PHASE_TIMEOUT", 60) * 1000,
   /** The whole run, cleanup included. */
