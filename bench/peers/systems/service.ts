@@ -128,10 +128,17 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
   /** Events produced to the scenario's topic that the service has not committed yet. */
   const uncommitted = async (scenario: Scenario) => {
     const topic = topicOf(scenario)
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] })
-    ])
+    // A broker just started may still be moving the group's coordinator: ask again (retriable errors only).
+    const read = async (attempt: number): Promise<[Awaited<ReturnType<typeof admin.fetchTopicOffsets>>, Awaited<ReturnType<typeof admin.fetchOffsets>>]> => {
+      try {
+        return await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })])
+      } catch (e) {
+        if (attempt >= 20 || !(e as { retriable?: boolean }).retriable) throw e
+        await sleep(500)
+        return read(attempt + 1)
+      }
+    }
+    const [ends, committed] = await read(1)
     const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]))
     return ends.reduce((sum, p) => {
       const at = done.get(p.partition) ?? -1
