@@ -1,6 +1,7 @@
 /**
- * The webhook receiver of bench/webhooks.ts, run as a separate process (forked
- * with `--import tsx`) so it does not share the service's event loop.
+ * The webhook receiver of the benchmarks (bench/webhooks.ts, bench/peers), run as
+ * a separate process (forked with `--import tsx` by ./receiver.ts) so it does not
+ * share an event loop with what it measures.
  *
  * Listens on 127.0.0.1:0 (keep-alive), answers 200 at once, and records per
  * request the receive time and, when present, the `X-SS3-Delivery` header and
