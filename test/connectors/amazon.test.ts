@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net"
 import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
 import { ConnectorError } from "../../src/programs/connectors/ConnectorAdapter.ts"
-import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon.ts"
+import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon/index.ts"
 import { makeConnectorContext } from "../../src/programs/connectors/context.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
 
@@ -975,16 +975,52 @@ describe("amazon connector: poll", () => {
       expect(fake.sp("GET", "/orders/v0/orders").map((r) => r.query.get("NextToken"))).toEqual([null, "page-2", "page-2"])
     }))
 
-  it.scopedLive("a failing page fails the poll (the cursor is not moved)", () =>
+  it.scopedLive("a failing first page fails the poll", () =>
     Effect.gen(function*() {
       const { fake, poll } = yield* setup()
-      fake.orderPages = [{ items: [order("111-0000001-0000001", "2024-05-01T10:00:00Z")], nextToken: "page-2" }, { items: [] }]
+      fake.scripted.push({
+        match: (r) => r.path === "/orders/v0/orders",
+        answer: spError(400, "InvalidInput", "Invalid MarketplaceIds")
+      })
+      const error = yield* failure(poll(Option.some("2024-05-01T09:00:00Z")))
+      expect(error.kind).toBe("Rejected")
+      expect(error.message).toBe("getOrders: HTTP 400: InvalidInput: Invalid MarketplaceIds")
+    }))
+
+  // Changed by the page-checkpointed polling: a NextToken Amazon refuses (they expire) no
+  // longer fails the poll for good; the window restarts from its start, its end halved.
+  it.scopedLive("a NextToken Amazon no longer accepts restarts the window from its start, halved: nothing is skipped", () =>
+    Effect.gen(function*() {
+      const { fake, poll } = yield* setup()
+      const o1 = order("111-0000001-0000001", "2024-05-01T10:00:00Z")
+      const o2 = order("111-0000001-0000002", "2024-05-01T10:30:00Z")
+      fake.orderPages = [{ items: [o1], nextToken: "page-2" }, { items: [o2] }]
       fake.scripted.push({
         match: (r) => r.query.get("NextToken") === "page-2",
         answer: spError(400, "InvalidInput", "Invalid NextToken")
       })
-      const error = yield* failure(poll(Option.some("2024-05-01T09:00:00Z")))
-      expect(error.kind).toBe("Rejected")
-      expect(error.message).toBe("getOrders: HTTP 400: InvalidInput: Invalid NextToken")
+
+      const outcome = yield* poll(Option.some("2024-05-01T09:00:00Z"))
+
+      expect(fake.violations).toEqual([])
+      expect(outcome.records.map((r) => r.externalOrderId)).toEqual([o1.AmazonOrderId, o2.AmazonOrderId])
+      const gets = fake.sp("GET", "/orders/v0/orders").map((r) => Object.fromEntries(r.query))
+      // The window, its refused token, the same start with half the window, its token, then the other half.
+      expect(gets.map((q) => q.NextToken ?? q.LastUpdatedAfter)).toEqual([
+        "2024-05-01T09:00:00Z",
+        "page-2",
+        "2024-05-01T09:00:00Z",
+        "page-2",
+        gets[2]!.LastUpdatedBefore,
+        "page-2"
+      ])
+      const [whole, half, rest] = [gets[0]!, gets[2]!, gets[4]!]
+      const start = Date.parse(whole.LastUpdatedAfter!)
+      const end = Date.parse(whole.LastUpdatedBefore!)
+      expect(Date.parse(half.LastUpdatedBefore!) - start).toBe(Math.floor((end - start) / 2000) * 1000)
+      // No gap: the second half starts where the first ended, and runs to the (new) horizon.
+      expect(rest.LastUpdatedAfter).toBe(half.LastUpdatedBefore)
+      expect(Date.parse(rest.LastUpdatedBefore!)).toBeGreaterThanOrEqual(end)
+      expect(outcome.cursor).toBe(rest.LastUpdatedBefore)
     }))
 })

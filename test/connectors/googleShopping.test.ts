@@ -13,7 +13,7 @@ import {
   GoogleSettings,
   googleShoppingAdapter,
   makeGoogleShoppingAdapter
-} from "../../src/programs/connectors/adapters/googleShopping.ts"
+} from "../../src/programs/connectors/adapters/google-shopping/index.ts"
 import { makeConnectorContext } from "../../src/programs/connectors/context.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
 import { fakeServer, type FakeRequest, type FakeResponse, type FakeServer, json } from "./fakeServer.ts"

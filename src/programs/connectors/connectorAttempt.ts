@@ -22,7 +22,11 @@ export const attemptConnectorRun = (delivery: ClaimedDelivery, configId: string)
     const fallbackEntity = delivery.event_type.split(".")[0] ?? delivery.event_type
 
     const outcome = yield* Effect.gen(function*() {
-      const stored = yield* ConnectorConfigsRepo.findById(configId)
+      // The repository fails typed now; until the delivery engine tells our outages apart, a
+      // database error here is a retryable failure of this run (it used to kill the worker).
+      const stored = yield* ConnectorConfigsRepo.findById(configId).pipe(
+        Effect.mapError(() => new ConnectorError({ kind: "Unavailable", message: "the database is unavailable" }))
+      )
       if (Option.isNone(stored)) {
         return yield* new ConnectorError({ kind: "Misconfigured", message: "the connector config no longer exists" })
       }

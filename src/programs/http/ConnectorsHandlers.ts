@@ -1,12 +1,15 @@
 import { HttpApiBuilder } from "@effect/platform"
+import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
+import { AppConfig } from "../../services/AppConfig.ts"
 import { Vault } from "../../services/Vault.ts"
 import type { ConnectorAdapter } from "../connectors/ConnectorAdapter.ts"
 import { ConnectorConfigsRepo } from "../connectors/ConnectorConfigsRepo.ts"
 import { ConnectorPolling } from "../connectors/ConnectorPolling.ts"
 import { ConnectorRegistry } from "../connectors/ConnectorRegistry.ts"
 import { connectorSecretPath } from "../connectors/ConnectorRuntime.ts"
+import { insecureUrlSettings } from "../connectors/marketplace/settings.ts"
 import { Api } from "./Api.ts"
 import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
 
@@ -14,17 +17,35 @@ const notFound = NotFound.of("connector config")
 const orNotFound = <A>(option: Option.Option<A>) =>
   Option.match(option, { onNone: () => Effect.fail(notFound), onSome: Effect.succeed })
 
-/** `settings` checked by the connector type's own schema; the stored form has its defaults filled in. */
-const checkSettings = (adapter: ConnectorAdapter, settings: unknown) =>
+/**
+ * `settings` checked by the connector type's own schema; the stored form has its defaults filled in.
+ * In live mode its marketplace URLs must be https (unless insecure targets are allowed).
+ */
+const checkSettings = (adapter: ConnectorAdapter, settings: unknown, allowInsecureUrls: boolean) =>
   Schema.decodeUnknown(adapter.settings)(settings, { errors: "all" }).pipe(
-    Effect.flatMap(Schema.encode(adapter.settings)),
+    Effect.flatMap((decoded) => Effect.map(Schema.encode(adapter.settings)(decoded), (encoded) => ({ decoded, encoded }))),
     Effect.mapError((error) => {
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
       return InvalidRequest.of(
         issues.map((i) => `settings${i.path.length ? "." + i.path.join(".") : ""}: ${i.message}`).join("; ")
       )
+    }),
+    Effect.flatMap(({ decoded, encoded }) => {
+      const insecure = allowInsecureUrls ? [] : insecureUrlSettings(decoded, adapter.urlSettings)
+      return insecure.length === 0 ? Effect.succeed(encoded) : Effect.fail(InvalidRequest.of(insecure.join("; ")))
     })
   )
+
+/** The database failing is a 503 (rows that do not decode are a defect: a 500). */
+const dbUnavailable = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable, R> =>
+  Effect.catchAll(effect, (error): Effect.Effect<never, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable> =>
+    error instanceof SqlError
+      ? Effect.fail(ServiceUnavailable.of("the database is unavailable; try again"))
+      : ParseResult.isParseError(error)
+      ? Effect.die(error)
+      : Effect.fail(error as Exclude<E, SqlError | ParseResult.ParseError>))
 
 const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) => {
   const unsupported = events.filter((e) => !adapter.supportedEvents.includes(e))
@@ -40,6 +61,8 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
     const registry = yield* ConnectorRegistry
     const polling = yield* ConnectorPolling
     const vault = yield* Vault
+    const config = yield* AppConfig
+    const allowInsecureUrls = config.mode === "dev" || config.webhook.allowInsecureTargets
     const adapterFor = (connectorType: string) =>
       Option.match(registry.get(connectorType), {
         onNone: () => Effect.fail(InvalidRequest.of(`connectorType: must be one of ${registry.types.join(", ")}`)),
@@ -49,72 +72,80 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
 
     return handlers
       .handle("create", ({ path: { storeId }, payload }) =>
-        Effect.gen(function*() {
-          const adapter = yield* adapterFor(payload.connectorType)
-          const settings = yield* checkSettings(adapter, payload.settings)
-          const events = yield* checkEvents(adapter, payload.eventSubscriptions)
-          const stored = yield* ConnectorConfigsRepo.insert({
-            id: crypto.randomUUID() as ConfigId,
-            storeId,
-            connectorType: adapter.connectorType,
-            displayName: payload.displayName,
-            isActive: payload.isActive,
-            eventSubscriptions: events,
-            settings
-          })
-          yield* polling.changed(stored.config.id)
-          return stored.config
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            const adapter = yield* adapterFor(payload.connectorType)
+            const settings = yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
+            const events = yield* checkEvents(adapter, payload.eventSubscriptions)
+            const stored = yield* ConnectorConfigsRepo.insert({
+              id: crypto.randomUUID() as ConfigId,
+              storeId,
+              connectorType: adapter.connectorType,
+              displayName: payload.displayName,
+              isActive: payload.isActive,
+              eventSubscriptions: events,
+              settings
+            })
+            yield* polling.changed(stored.config.id)
+            return stored.config
+          })))
       .handle("list", ({ path: { storeId } }) =>
-        ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) }))))
+        dbUnavailable(
+          ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
       .handle("show", ({ path: { storeId, id } }) =>
-        ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config)))
+        dbUnavailable(
+          ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
       .handle("update", ({ path: { storeId, id }, payload }) =>
-        Effect.gen(function*() {
-          const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          const adapter = yield* adapterFor(existing.config.connectorType)
-          const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings)
-          const events = payload.eventSubscriptions === undefined
-            ? undefined
-            : yield* checkEvents(adapter, payload.eventSubscriptions)
-          const updated = yield* ConnectorConfigsRepo.update(storeId, id, {
-            displayName: payload.displayName,
-            eventSubscriptions: events,
-            settings,
-            isActive: payload.isActive
-          }).pipe(Effect.flatMap(orNotFound))
-          yield* polling.changed(id)
-          return updated.config
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+            const adapter = yield* adapterFor(existing.config.connectorType)
+            const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
+            const events = payload.eventSubscriptions === undefined
+              ? undefined
+              : yield* checkEvents(adapter, payload.eventSubscriptions)
+            const updated = yield* ConnectorConfigsRepo.update(storeId, id, {
+              displayName: payload.displayName,
+              eventSubscriptions: events,
+              settings,
+              isActive: payload.isActive
+            }).pipe(Effect.flatMap(orNotFound))
+            yield* polling.changed(id)
+            return updated.config
+          })))
       .handle("delete", ({ path: { storeId, id } }) =>
-        Effect.gen(function*() {
-          if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
-          yield* polling.changed(id)
-          yield* vault.delete(connectorSecretPath(id)).pipe(
-            Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
-          )
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
+            yield* polling.changed(id)
+            yield* vault.delete(connectorSecretPath(id)).pipe(
+              Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
+            )
+          })))
       .handle("putCredentials", ({ path: { storeId, id }, payload }) =>
-        Effect.gen(function*() {
-          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          yield* vault.write(connectorSecretPath(id), {
-            "api-key": Redacted.make(payload.apiKey),
-            "api-secret": Redacted.make(payload.apiSecret),
-            ...(payload.refreshToken !== undefined ? { "refresh-token": Redacted.make(payload.refreshToken) } : {})
-          }).pipe(Effect.mapError(vaultDown))
-          yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
-          yield* polling.changed(id)
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+            yield* vault.write(connectorSecretPath(id), {
+              "api-key": Redacted.make(payload.apiKey),
+              "api-secret": Redacted.make(payload.apiSecret),
+              ...(payload.refreshToken !== undefined ? { "refresh-token": Redacted.make(payload.refreshToken) } : {})
+            }).pipe(Effect.mapError(vaultDown))
+            yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
+            yield* polling.changed(id)
+          })))
       .handle("syncLog", ({ path: { storeId, id }, urlParams }) =>
-        Effect.gen(function*() {
-          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+            return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
+          })))
       .handle("poll", ({ path: { storeId, id } }) =>
-        Effect.gen(function*() {
-          const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          const run = yield* polling.pollNow(stored).pipe(Effect.orDie)
-          if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
-          return { status: run.status, recordCount: run.recordCount, error: run.error }
-        }))
+        dbUnavailable(
+          Effect.gen(function*() {
+            const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+            const run = yield* polling.pollNow(stored)
+            if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
+            return { status: run.status, recordCount: run.recordCount, error: run.error }
+          })))
   }))
