@@ -10,6 +10,7 @@ import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
 import { ConnectorPolling } from "../../src/programs/connectors/ConnectorPolling.ts"
+import type { ConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "../../src/programs/connectors/ConnectorRuntime.ts"
 import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
 import { CredentialValidator } from "../../src/programs/credentials/CredentialValidator.ts"
@@ -51,6 +52,8 @@ export interface TestAppOptions {
   readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
+  /** The connectors it runs (default: the service's registry), e.g. adapters with test rates. */
+  readonly registry?: Layer.Layer<ConnectorRegistry>
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -128,7 +131,7 @@ export const TestApp = (options: TestAppOptions) => {
     Layer.provideMerge(ConnectorPolling.Default),
     Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default)),
     Layer.provideMerge(ConnectorRuntime.Default),
-    Layer.provideMerge(ConnectorRegistryLive)
+    Layer.provideMerge(options.registry ?? ConnectorRegistryLive)
   )
   return app.pipe(Layer.provideMerge(infra))
 }
