@@ -88,10 +88,15 @@ const restartHalved = (window: WindowCursor) => {
   return encodeCursor({ after: window.after, before: middle > after ? isoSeconds(middle) : window.before, pages: 0 })
 }
 
-const recordsOf = (orders: typeof OrdersPage.Type["payload"]["Orders"]) => {
+/**
+ * The page's changes, each once. `raw` is the order as Amazon sent it (the
+ * decoded copy would have lost keys such as `__proto__`, which an object
+ * literal takes for its prototype).
+ */
+const recordsOf = (orders: typeof OrdersPage.Type["payload"]["Orders"], sent: ReadonlyArray<unknown>) => {
   const records: Array<ImportedOrder> = []
   const seen = new Set<string>()
-  for (const order of orders) {
+  for (const [i, order] of orders.entries()) {
     const key = `${order.AmazonOrderId}\u0000${order.LastUpdateDate}`
     if (seen.has(key)) continue
     seen.add(key)
@@ -99,7 +104,7 @@ const recordsOf = (orders: typeof OrdersPage.Type["payload"]["Orders"]) => {
       externalOrderId: order.AmazonOrderId,
       updatedAt: order.LastUpdateDate,
       status: order.OrderStatus,
-      raw: order as Readonly<Record<string, unknown>>
+      raw: (sent[i] ?? order) as Readonly<Record<string, unknown>>
     })
   }
   return records
@@ -139,10 +144,10 @@ export const pollOrdersPage = (rate: Rate) => (context: AmazonContext, cursor: O
       return { entityType: "order", records: [], cursor: restartHalved(current), more: true } satisfies PollPage
     }
     yield* expectSuccess("getOrders", response)
-    const page = yield* Schema.decodeUnknown(OrdersPage, { onExcessProperty: "preserve" })(response.body).pipe(
+    const page = yield* Schema.decodeUnknown(OrdersPage)(response.body).pipe(
       Effect.mapError((e) => unexpected("getOrders", e))
     )
-    const records = recordsOf(page.payload.Orders)
+    const records = recordsOf(page.payload.Orders, (response.body as typeof OrdersPage.Encoded).payload.Orders)
     const next = page.payload.NextToken
     if (next !== undefined && next !== "") {
       if (next === window.next) {
