@@ -27,6 +27,7 @@ import {
   changeKeys,
   connectorDeliveries,
   createConfig,
+  pollNow,
   productUpdated,
   publishEvents,
   putCredentials,
@@ -167,6 +168,21 @@ describe("connector runtime (real PostgreSQL and Kafka)", () => {
         expect(failed.next_retry_at).not.toBeNull()
         const [attempt] = yield* attemptErrors(failed.delivery_id)
         expect(attempt!.error).toBe("Defect: defect in the flaky connector: Error: boom in handleEvent")
+      }))
+
+    it.scoped("one poll of a config at a time on one instance: a second POST …/poll meanwhile is a 409", () =>
+      Effect.gen(function*() {
+        const storeId = uniqueStore()
+        const fake = yield* amazonFake
+        fake.ordersDelayMs = 1_000
+        const config = yield* createConfig(storeId, { isActive: false, settings: amazonSettings(fake) })
+        yield* putCredentials(storeId, config.id)
+        const [first, second] = yield* Effect.all([pollNow(storeId, config.id), pollNow(storeId, config.id)], {
+          concurrency: "unbounded"
+        })
+        expect([first.status, second.status].sort()).toEqual([200, 409])
+        expect(fake.ordersRequests()).toHaveLength(1)
+        expect(fake.maxOrdersInFlight).toBe(1)
       }))
 
     it.scoped("a database error in the repository is a typed SqlError, not a defect", () =>

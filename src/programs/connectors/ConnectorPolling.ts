@@ -112,7 +112,18 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
         return { _tag: "Done" } as PagesEnd
       })
 
+    // One poll of a config at a time on this instance too (the lease is per instance): a manual
+    // poll while the fiber polls would read the same pages and move the cursor back and forth.
+    const polling = new Set<string>()
+
     const pollOnce = (stored: StoredConfig) =>
+      Effect.suspend(() => {
+        if (polling.has(stored.config.id)) return Effect.succeed({ _tag: "Busy" } as PollRun)
+        polling.add(stored.config.id)
+        return pollExclusively(stored).pipe(Effect.ensuring(Effect.sync(() => polling.delete(stored.config.id))))
+      })
+
+    const pollExclusively = (stored: StoredConfig) =>
       Effect.gen(function*() {
         const config = stored.config
         const leaseSeconds = Math.ceil(Duration.toSeconds(intervalOf(stored))) + 60
