@@ -36,7 +36,7 @@ const checkSettings = (adapter: ConnectorAdapter, settings: unknown, allowInsecu
     })
   )
 
-/** The database failing is a 503 (rows that do not decode are a defect: a 500). */
+/** The database failing is a 503 (rows that do not decode are a defect: a 500): one place for every handler. */
 const dbUnavailable = <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable, R> =>
@@ -56,6 +56,8 @@ const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) =
     ))
 }
 
+const db = <Args, A, E, R>(handler: (args: Args) => Effect.Effect<A, E, R>) => (args: Args) => dbUnavailable(handler(args))
+
 export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* ConnectorRegistry
@@ -71,81 +73,73 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
     const vaultDown = () => ServiceUnavailable.of("the secret store is unavailable; try again")
 
     return handlers
-      .handle("create", ({ path: { storeId }, payload }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            const adapter = yield* adapterFor(payload.connectorType)
-            const settings = yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
-            const events = yield* checkEvents(adapter, payload.eventSubscriptions)
-            const stored = yield* ConnectorConfigsRepo.insert({
-              id: crypto.randomUUID() as ConfigId,
-              storeId,
-              connectorType: adapter.connectorType,
-              displayName: payload.displayName,
-              isActive: payload.isActive,
-              eventSubscriptions: events,
-              settings
-            })
-            yield* polling.changed(stored.config.id)
-            return stored.config
-          })))
-      .handle("list", ({ path: { storeId } }) =>
-        dbUnavailable(
-          ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
-      .handle("show", ({ path: { storeId, id } }) =>
-        dbUnavailable(
-          ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
-      .handle("update", ({ path: { storeId, id }, payload }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-            const adapter = yield* adapterFor(existing.config.connectorType)
-            const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
-            const events = payload.eventSubscriptions === undefined
-              ? undefined
-              : yield* checkEvents(adapter, payload.eventSubscriptions)
-            const updated = yield* ConnectorConfigsRepo.update(storeId, id, {
-              displayName: payload.displayName,
-              eventSubscriptions: events,
-              settings,
-              isActive: payload.isActive
-            }).pipe(Effect.flatMap(orNotFound))
-            yield* polling.changed(id)
-            return updated.config
-          })))
-      .handle("delete", ({ path: { storeId, id } }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
-            yield* polling.changed(id)
-            yield* vault.delete(connectorSecretPath(id)).pipe(
-              Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
-            )
-          })))
-      .handle("putCredentials", ({ path: { storeId, id }, payload }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-            yield* vault.write(connectorSecretPath(id), {
-              "api-key": Redacted.make(payload.apiKey),
-              "api-secret": Redacted.make(payload.apiSecret),
-              ...(payload.refreshToken !== undefined ? { "refresh-token": Redacted.make(payload.refreshToken) } : {})
-            }).pipe(Effect.mapError(vaultDown))
-            yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
-            yield* polling.changed(id)
-          })))
-      .handle("syncLog", ({ path: { storeId, id }, urlParams }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-            return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
-          })))
-      .handle("poll", ({ path: { storeId, id } }) =>
-        dbUnavailable(
-          Effect.gen(function*() {
-            const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-            const run = yield* polling.pollNow(stored)
-            if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
-            return { status: run.status, recordCount: run.recordCount, error: run.error }
-          })))
+      .handle("create", db(({ path: { storeId }, payload }) =>
+        Effect.gen(function*() {
+          const adapter = yield* adapterFor(payload.connectorType)
+          const settings = yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
+          const events = yield* checkEvents(adapter, payload.eventSubscriptions)
+          const stored = yield* ConnectorConfigsRepo.insert({
+            id: crypto.randomUUID() as ConfigId,
+            storeId,
+            connectorType: adapter.connectorType,
+            displayName: payload.displayName,
+            isActive: payload.isActive,
+            eventSubscriptions: events,
+            settings
+          })
+          yield* polling.changed(stored.config.id)
+          return stored.config
+        })))
+      .handle("list", db(({ path: { storeId } }) =>
+        ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
+      .handle("show", db(({ path: { storeId, id } }) =>
+        ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
+      .handle("update", db(({ path: { storeId, id }, payload }) =>
+        Effect.gen(function*() {
+          const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          const adapter = yield* adapterFor(existing.config.connectorType)
+          const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
+          const events = payload.eventSubscriptions === undefined
+            ? undefined
+            : yield* checkEvents(adapter, payload.eventSubscriptions)
+          const updated = yield* ConnectorConfigsRepo.update(storeId, id, {
+            displayName: payload.displayName,
+            eventSubscriptions: events,
+            settings,
+            isActive: payload.isActive
+          }).pipe(Effect.flatMap(orNotFound))
+          yield* polling.changed(id)
+          return updated.config
+        })))
+      .handle("delete", db(({ path: { storeId, id } }) =>
+        Effect.gen(function*() {
+          if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
+          yield* polling.changed(id)
+          yield* vault.delete(connectorSecretPath(id)).pipe(
+            Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
+          )
+        })))
+      .handle("putCredentials", db(({ path: { storeId, id }, payload }) =>
+        Effect.gen(function*() {
+          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          yield* vault.write(connectorSecretPath(id), {
+            "api-key": Redacted.make(payload.apiKey),
+            "api-secret": Redacted.make(payload.apiSecret),
+            ...(payload.refreshToken !== undefined ? { "refresh-token": Redacted.make(payload.refreshToken) } : {})
+          }).pipe(Effect.mapError(vaultDown))
+          yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
+          yield* polling.changed(id)
+        })))
+      .handle("syncLog", db(({ path: { storeId, id }, urlParams }) =>
+        Effect.gen(function*() {
+          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
+        })))
+      .handle("poll", db(({ path: { storeId, id } }) =>
+        Effect.gen(function*() {
+          const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          const run = yield* polling.pollNow(stored)
+          if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
+          return { status: run.status, recordCount: run.recordCount, error: run.error }
+        })))
   }))
