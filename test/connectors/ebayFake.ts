@@ -271,9 +271,12 @@ export const setup = (options: { readonly expiresIn?: number; readonly credentia
       ).pipe(Effect.provideService(HttpOut, http))
     const poll = (cursor?: string) =>
       ebayAdapter.poll(context, Option.fromNullable(cursor)).pipe(Effect.provideService(HttpOut, http))
+    /** One page (what the poller commits at a time). */
+    const pollPage = (cursor?: string) =>
+      ebayAdapter.pollPage(context, Option.fromNullable(cursor)).pipe(Effect.provideService(HttpOut, http))
     /** method + path of every request, for the sequence assertions. */
     const calls = () => server.requests.map((r) => `${r.method} ${r.path}`)
-    return { state, server, handle, poll, calls }
+    return { state, server, handle, poll, pollPage, calls }
   })
 
 export const failure = <A>(effect: Effect.Effect<A, ConnectorError>) => Effect.flip(effect)
