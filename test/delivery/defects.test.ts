@@ -9,7 +9,7 @@ import { Effect, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import type { ConnectorAdapter } from "../../src/programs/connectors/ConnectorAdapter.ts"
 import { makeConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
-import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon.ts"
+import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon/index.ts"
 import { Vault } from "../../src/services/Vault.ts"
 import { adminFetch, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
@@ -25,12 +25,15 @@ const explosive: ConnectorAdapter = {
   connectorType: "explosive",
   supportedEvents: ["product.updated"],
   settings: Schema.Struct({}),
+  urlSettings: [],
   credentialKeys: [],
   pollIntervalOf: () => "1 hour",
+  pagesPerPoll: 1,
   handleEvent: () =>
     Effect.sync(() => {
       throw new Error("adapter bug")
     }),
+  pollPage: () => Effect.dieMessage("not polled in this test"),
   poll: () => Effect.dieMessage("not polled in this test")
 }
 
@@ -40,7 +43,7 @@ describe("defects in single attempts (real PostgreSQL and Kafka)", () => {
       eventTopics: new RegExp(`^${prefix}\\.`),
       groupId: prefix,
       isolatedDatabase: true,
-      connectors: makeConnectorRegistry([amazonAdapter, explosive])
+      registry: makeConnectorRegistry([amazonAdapter, explosive])
     }),
     { excludeTestServices: true, timeout: 60_000 }
   )((it) => {

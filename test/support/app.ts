@@ -9,8 +9,8 @@ import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
 import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
-import { DeliveryTimings, type DeliveryTimingsShape, defaultDeliveryTimings } from "../../src/programs/delivery/timings.ts"
 import type { ConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
+import { DeliveryTimings, type DeliveryTimingsShape, defaultDeliveryTimings } from "../../src/programs/delivery/timings.ts"
 import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
 import { makeMain } from "../../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
@@ -50,10 +50,10 @@ export interface TestAppOptions {
   readonly vault?: Layer.Layer<Vault>
   /** Brokers other than this run's (an unreachable one, say). */
   readonly kafkaBrokers?: ReadonlyArray<string>
-  /** Connector types the app runs (default: the ones the service ships). */
-  readonly connectors?: Layer.Layer<ConnectorRegistry>
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
+  /** The connectors it runs (default: the service's registry), e.g. adapters with test rates. */
+  readonly registry?: Layer.Layer<ConnectorRegistry>
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -131,7 +131,7 @@ export const TestApp = (options: TestAppOptions) => {
   ).pipe(Layer.provideMerge(db), Layer.provideMerge(Layer.succeed(AppConfig, config)))
 
   const timings: DeliveryTimingsShape = { ...fastWorkers, ...options.workers, runEngine: options.withoutWorkers !== true }
-  return makeMain(options.connectors ?? ConnectorRegistryLive).pipe(
+  return makeMain(options.registry ?? ConnectorRegistryLive).pipe(
     Layer.provide(Layer.succeed(DeliveryTimings, timings)),
     Layer.provideMerge(infra)
   )

@@ -91,6 +91,17 @@ export const makeConnectorLane = Effect.gen(function*() {
         return yield* runtime.handleEvent(stored.right.value, event.right)
       }).pipe(Effect.either)
       const durationMs = (yield* Clock.currentTimeMillis) - startedMs
+      if (Either.isLeft(outcome) && outcome.left.kind === "OurOutage") {
+        return {
+          _tag: "Postponed",
+          postponement: {
+            deliveryId: delivery.delivery_id,
+            attemptNumber: delivery.attempt_number,
+            retryInMs: postponeMs,
+            reason: "the secret store is unreachable"
+          }
+        } satisfies Outcome
+      }
       if (Either.isLeft(outcome)) {
         return { _tag: "Attempted", result: failed(delivery, configId, outcome.left, startedAt, durationMs) } satisfies Outcome
       }

@@ -1,4 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
+import { SqlClient } from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
 import { DeliveriesRepo } from "../../services/DeliveriesRepo.ts"
@@ -15,9 +16,12 @@ export const ConnectorRunsHandlers = HttpApiBuilder.group(Api, "connectorRuns", 
   Effect.gen(function*() {
     const deliveries = yield* DeliveriesRepo
     const signals = yield* DeliverySignals
+    const sql = yield* SqlClient
     /** The config must be the store's: runs of another store's config are not found. */
     const ownConfig = (storeId: string, id: ConfigId) =>
       ConnectorConfigsRepo.find(storeId, id).pipe(
+        Effect.provideService(SqlClient, sql),
+        Effect.mapError(() => ServiceUnavailable.of("the database is unavailable; try again")),
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(NotFound.of("connector config")),
           onSome: () => Effect.succeed({ kind: "connector" as const, configId: id })

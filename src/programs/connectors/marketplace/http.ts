@@ -1,6 +1,6 @@
 import { Duration, Effect, Option, Schedule } from "effect"
-import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
-import { type ConnectorContext, ConnectorError } from "./ConnectorAdapter.ts"
+import { HttpOut, type OutboundResponse } from "../../../services/HttpOut.ts"
+import { type ConnectorContext, ConnectorError } from "../ConnectorAdapter.ts"
 
 export interface MarketplaceRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
@@ -26,6 +26,9 @@ export interface MarketplaceResponse {
 /** How many times a throttled (429) or quota-limited request is retried within one run. */
 const throttleRetries = 4
 
+/** Marketplace answers are read up to this size (a larger one is cut, and then not JSON). */
+const maxBodyBytes = 4 * 1024 * 1024
+
 const parse = (response: OutboundResponse): MarketplaceResponse => {
   let body: unknown = undefined
   try {
@@ -47,51 +50,64 @@ class Throttled {
   constructor(readonly wait: Option.Option<Duration.Duration>, readonly message: string) {}
 }
 
+/** `base` (a configured URL, trailing slashes dropped) + `path` + the query. */
+export const marketplaceUrl = (base: string, path: string, query: Readonly<Record<string, string | undefined>> = {}) => {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, value)
+  const search = params.toString()
+  return `${base.replace(/\/+$/, "")}${path}${search === "" ? "" : `?${search}`}`
+}
+
+export interface CallOptions {
+  /** The Authorization-style headers for a token; omitted for the token call itself. */
+  readonly auth?: (accessToken: string) => Readonly<Record<string, string>>
+  readonly token?: Effect.Effect<string, ConnectorError, HttpOut>
+  /** Which answers mean "slow down" besides 429 (quota errors some marketplaces answer with other statuses). */
+  readonly isThrottled?: (response: MarketplaceResponse) => boolean
+  /** Which answers mean "this access token is no longer good" besides 401 (e.g. SP-API's 403). */
+  readonly isTokenRejected?: (response: MarketplaceResponse) => boolean
+  readonly describeError: (response: MarketplaceResponse) => string
+}
+
 /**
  * One marketplace call: throttled client-side per operation, retried with
  * backoff (or the server's Retry-After) when the marketplace throttles, and
- * with a fresh access token once after a 401. Answers the parsed response for
- * any other status; `isThrottled` says which answers mean "slow down" (429,
- * and quota errors some marketplaces answer with other statuses).
+ * with a fresh access token once after a 401 (or another token refusal).
+ * Answers the parsed response for any other status below 500.
  */
 export const marketplaceCall = <S>(
   context: ConnectorContext<S>,
   request: MarketplaceRequest,
-  options: {
-    /** The Authorization-style headers for a token; omitted for the token call itself. */
-    readonly auth?: (accessToken: string) => Readonly<Record<string, string>>
-    readonly token?: Effect.Effect<string, ConnectorError, HttpOut>
-    readonly isThrottled?: (response: MarketplaceResponse) => boolean
-    readonly describeError: (response: MarketplaceResponse) => string
-  }
+  options: CallOptions
 ): Effect.Effect<MarketplaceResponse, ConnectorError, HttpOut> =>
   Effect.gen(function*() {
     const http = yield* HttpOut
+    const body = request.form !== undefined
+      ? new URLSearchParams(request.form as Record<string, string>).toString()
+      : request.json !== undefined
+      ? JSON.stringify(request.json)
+      : undefined
+    const contentType = request.form !== undefined
+      ? { "content-type": "application/x-www-form-urlencoded" }
+      : request.json !== undefined
+      ? { "content-type": "application/json" }
+      : {}
     const send = (retriedAuth: boolean): Effect.Effect<MarketplaceResponse, ConnectorError | Throttled, HttpOut> =>
       Effect.gen(function*() {
         yield* context.throttle.take(request.operation, request.ratePerSecond, request.burst)
         const token = options.token ? yield* options.token : undefined
-        const body = request.form !== undefined
-          ? new URLSearchParams(request.form as Record<string, string>).toString()
-          : request.json !== undefined
-          ? JSON.stringify(request.json)
-          : undefined
         const response = yield* http.request({
           method: request.method,
           url: request.url,
           headers: {
             accept: "application/json",
-            ...(request.form !== undefined
-              ? { "content-type": "application/x-www-form-urlencoded" }
-              : request.json !== undefined
-              ? { "content-type": "application/json" }
-              : {}),
+            ...contentType,
             ...(token !== undefined && options.auth ? options.auth(token) : {}),
             ...request.headers
           },
           ...(body !== undefined ? { body } : {}),
           timeoutMs: 30_000,
-          maxBodyBytes: 4 * 1024 * 1024
+          maxBodyBytes
         }).pipe(
           Effect.mapError((error) => new ConnectorError({ kind: "Unavailable", message: `${request.operation}: ${error.message}` }))
         )
@@ -99,13 +115,17 @@ export const marketplaceCall = <S>(
         if (parsed.status === 429 || (options.isThrottled?.(parsed) ?? false)) {
           return yield* Effect.fail(new Throttled(retryAfter(parsed.headers), options.describeError(parsed)))
         }
-        if (parsed.status === 401 && options.token && !retriedAuth) {
-          yield* context.tokens.invalidate
+        const tokenRefused = parsed.status === 401 || (options.isTokenRejected?.(parsed) ?? false)
+        if (tokenRefused && token !== undefined && !retriedAuth) {
+          yield* context.tokens.invalidate(token)
           return yield* send(true)
         }
         if (parsed.status >= 500) {
           return yield* Effect.fail(
-            new ConnectorError({ kind: "Unavailable", message: `${request.operation}: HTTP ${parsed.status}: ${options.describeError(parsed)}` })
+            new ConnectorError({
+              kind: "Unavailable",
+              message: `${request.operation}: HTTP ${parsed.status}: ${options.describeError(parsed)}`
+            })
           )
         }
         return parsed
@@ -129,17 +149,3 @@ export const marketplaceCall = <S>(
       )
     )
   })
-
-/** Reading marketplace JSON of unknown shape (error bodies, loosely documented fields). */
-export const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-export const str = (u: unknown) => (typeof u === "string" ? u : u === undefined || u === null ? "" : String(u))
-
-/** A 4xx answer as a failure carrying the marketplace's own message. */
-export const rejected = (operation: string, response: MarketplaceResponse, message: string) =>
-  new ConnectorError({ kind: "Rejected", message: `${operation}: HTTP ${response.status}: ${message}` })
-
-export const requireCredential = <S>(context: ConnectorContext<S>, key: string) =>
-  context.credentials[key] === undefined
-    ? Effect.fail(new ConnectorError({ kind: "Misconfigured", message: `credential ${key} is not set (PUT …/connectors/${context.configId}/credentials)` }))
-    : Effect.succeed(context.credentials[key])
