@@ -88,11 +88,12 @@ describe("defects in single attempts (real PostgreSQL and Kafka)", () => {
         for (const row of rows.filter((r) => r.config_id === config.body.id)) {
           expect(row.status).toBe("FAILED")
           const [attempt] = yield* attemptRows(row.delivery_id)
-          expect(attempt!.error).toBe("internal error: Error: adapter bug")
+          expect(attempt!.error).toBe("Defect: defect in the explosive connector: Error: adapter bug")
         }
         const log = yield* adminFetch(`/stores/${storeId}/connectors/${config.body.id}/sync-log`)
-        expect(log.body.items).toHaveLength(6)
-        expect(log.body.items.every((e: any) => e.status === "FAILED" && e.errorSummary === "internal error: Error: adapter bug")).toBe(true)
+        const outbound = log.body.items.filter((e: any) => e.direction === "OUTBOUND")
+        expect(outbound).toHaveLength(6)
+        expect(outbound.every((e: any) => e.status === "FAILED" && e.errorSummary === "Defect: defect in the explosive connector: Error: adapter bug")).toBe(true)
 
         const after = yield* scrapeMetrics
         expect(after.value(`delivery_defects_total{lane="connector"}`) - before.value(`delivery_defects_total{lane="connector"}`)).toBe(6)

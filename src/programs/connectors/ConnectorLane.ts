@@ -5,6 +5,7 @@ import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
 import type { AttemptResult, ClaimedDelivery, Outcome } from "../../services/DeliveryStore.ts"
 import { persistence } from "../../layers/sqlErrors.ts"
 import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { countDefect } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { ConnectorError } from "./ConnectorAdapter.ts"
 import { ConnectorConfigsRepo } from "./ConnectorConfigsRepo.ts"
@@ -103,6 +104,8 @@ export const makeConnectorLane = Effect.gen(function*() {
         } satisfies Outcome
       }
       if (Either.isLeft(outcome)) {
+        // A bug in an adapter, caught by the runtime: counted with the engine's own caught defects.
+        if (outcome.left.kind === "Defect") yield* countDefect("connector")
         return { _tag: "Attempted", result: failed(delivery, configId, outcome.left, startedAt, durationMs) } satisfies Outcome
       }
       return {
