@@ -177,7 +177,49 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
       Effect.map((updated) => updated.map((r) => r.delivery_id))
     )
 
-  return DeliveriesRepo.of({ list, find, retry, retryMany })
+  const stats: DeliveriesRepoShape["stats"] = (storeId, minutes) =>
+    Effect.gen(function*() {
+      const [window] = yield* sql<{ since: Date }>`SELECT date_trunc('minute', now()) - (${minutes}::int - 1) * interval '1 minute' AS since`.pipe(
+        persistence("delivery stats")
+      )
+      const since = window!.since
+      // An attempt in the window was recorded in it too, so updated_at narrows the deliveries read.
+      const perMinute = yield* sql<{ minute: Date; delivered: number; failed: number; dead_lettered: number }>`
+        WITH recent AS (
+          SELECT delivery_id, status, updated_at FROM webhook_deliveries
+          WHERE store_id = ${storeId} AND subscription_id IS NOT NULL AND updated_at >= ${since}
+        ), attempts AS (
+          SELECT date_trunc('minute', a.started_at) AS minute,
+                 count(*) FILTER (WHERE a.http_status BETWEEN 200 AND 299)::int AS delivered,
+                 count(*) FILTER (WHERE a.http_status IS NULL OR a.http_status NOT BETWEEN 200 AND 299)::int AS failed
+          FROM webhook_delivery_attempts a JOIN recent r USING (delivery_id)
+          WHERE a.started_at >= ${since}
+          GROUP BY 1
+        ), dead AS (
+          SELECT date_trunc('minute', updated_at) AS minute, count(*)::int AS dead_lettered
+          FROM recent WHERE status = 'DEAD_LETTERED' GROUP BY 1
+        )
+        SELECT coalesce(a.minute, d.minute) AS minute, coalesce(a.delivered, 0) AS delivered,
+               coalesce(a.failed, 0) AS failed, coalesce(d.dead_lettered, 0) AS dead_lettered
+        FROM attempts a FULL JOIN dead d ON d.minute = a.minute
+        ORDER BY 1`.pipe(persistence("delivery stats"))
+      const [waiting] = yield* sql<{ pending: number; failed: number; oldest_due_at: Date | null; dead_24h: number }>`
+        SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+               count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+               min(next_retry_at) FILTER (WHERE status IN ('PENDING', 'FAILED')) AS oldest_due_at,
+               count(*) FILTER (WHERE status = 'DEAD_LETTERED' AND updated_at >= now() - interval '24 hours')::int AS dead_24h
+        FROM webhook_deliveries
+        WHERE store_id = ${storeId} AND subscription_id IS NOT NULL
+          AND (status IN ('PENDING', 'FAILED') OR updated_at >= now() - interval '24 hours')`.pipe(persistence("delivery stats"))
+      return {
+        since,
+        perMinute: perMinute.map((m) => ({ minute: m.minute, delivered: m.delivered, failed: m.failed, deadLettered: m.dead_lettered })),
+        backlog: { pending: waiting!.pending, failed: waiting!.failed, oldestDueAt: waiting!.oldest_due_at },
+        deadLetteredLast24h: waiting!.dead_24h
+      }
+    })
+
+  return DeliveriesRepo.of({ list, find, retry, retryMany, stats })
 })
 
 export const DeliveriesRepoSql = Layer.effect(DeliveriesRepo, makeDeliveriesRepoSql)

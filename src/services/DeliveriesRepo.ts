@@ -59,6 +59,19 @@ export type RetryOutcome =
   /** A worker holds it (an attempt is in flight): re-triggering now would overlap it. */
   | { readonly _tag: "InFlight" }
 
+/** A store's webhook deliveries at a glance: attempts per minute by outcome, and what is waiting. */
+export interface DeliveryStats {
+  readonly since: Date
+  readonly perMinute: ReadonlyArray<{
+    readonly minute: Date
+    readonly delivered: number
+    readonly failed: number
+    readonly deadLettered: number
+  }>
+  readonly backlog: { readonly pending: number; readonly failed: number; readonly oldestDueAt: Date | null }
+  readonly deadLetteredLast24h: number
+}
+
 /** A cursor this API did not hand out. */
 export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {}) {}
 
@@ -79,6 +92,8 @@ export interface DeliveriesRepoShape {
   >
   /** A failed or dead-lettered delivery starts a fresh cycle: attempt now, then the retry table. */
   readonly retry: (storeId: string, target: DeliveryTarget, id: string) => Effect.Effect<RetryOutcome, PersistenceError>
+  /** The last `minutes` minutes, minute by minute (minutes with nothing are left out). */
+  readonly stats: (storeId: string, minutes: number) => Effect.Effect<DeliveryStats, PersistenceError>
   /** Bulk replay: every matching delivery starts a fresh cycle. Returns their ids. */
   readonly retryMany: (
     storeId: string,

@@ -81,6 +81,19 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
             PersistenceError: (error) => Effect.fail(databaseDown(error))
           })
         ))
+      .handle("deliveryStats", ({ path: { storeId }, urlParams }) =>
+        deliveries.stats(storeId, urlParams.minutes ?? 60).pipe(
+          Effect.mapError(databaseDown),
+          Effect.map((stats) => ({
+            since: DateTime.unsafeMake(stats.since),
+            perMinute: stats.perMinute.map((m) => ({ ...m, minute: DateTime.unsafeMake(m.minute) })),
+            backlog: {
+              ...stats.backlog,
+              oldestDueAt: stats.backlog.oldestDueAt === null ? null : DateTime.unsafeMake(stats.backlog.oldestDueAt)
+            },
+            deadLetteredLast24h: stats.deadLetteredLast24h
+          }))
+        ))
       .handle("showDelivery", ({ path: { storeId, id } }) =>
         deliveries.find(storeId, webhooks, id).pipe(
           Effect.mapError(databaseDown),
