@@ -177,8 +177,11 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
       Effect.map((updated) => updated.map((r) => r.delivery_id))
     )
 
-  const stats: DeliveriesRepoShape["stats"] = (storeId, minutes) =>
+  const stats: DeliveriesRepoShape["stats"] = (storeId, minutes, subscriptionId) =>
     Effect.gen(function*() {
+      const target = subscriptionId === undefined
+        ? sql`subscription_id IS NOT NULL`
+        : sql`subscription_id = ${subscriptionId}::uuid`
       const [window] = yield* sql<{ since: Date }>`SELECT date_trunc('minute', now()) - (${minutes}::int - 1) * interval '1 minute' AS since`.pipe(
         persistence("delivery stats")
       )
@@ -187,7 +190,7 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
       const perMinute = yield* sql<{ minute: Date; delivered: number; failed: number; dead_lettered: number }>`
         WITH recent AS (
           SELECT delivery_id, status, updated_at FROM webhook_deliveries
-          WHERE store_id = ${storeId} AND subscription_id IS NOT NULL AND updated_at >= ${since}
+          WHERE store_id = ${storeId} AND ${target} AND updated_at >= ${since}
         ), attempts AS (
           SELECT date_trunc('minute', a.started_at) AS minute,
                  count(*) FILTER (WHERE a.http_status BETWEEN 200 AND 299)::int AS delivered,
@@ -209,7 +212,7 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
                min(next_retry_at) FILTER (WHERE status IN ('PENDING', 'FAILED')) AS oldest_due_at,
                count(*) FILTER (WHERE status = 'DEAD_LETTERED' AND updated_at >= now() - interval '24 hours')::int AS dead_24h
         FROM webhook_deliveries
-        WHERE store_id = ${storeId} AND subscription_id IS NOT NULL
+        WHERE store_id = ${storeId} AND ${target}
           AND (status IN ('PENDING', 'FAILED') OR updated_at >= now() - interval '24 hours')`.pipe(persistence("delivery stats"))
       return {
         since,

@@ -92,8 +92,12 @@ export interface DeliveriesRepoShape {
   >
   /** A failed or dead-lettered delivery starts a fresh cycle: attempt now, then the retry table. */
   readonly retry: (storeId: string, target: DeliveryTarget, id: string) => Effect.Effect<RetryOutcome, PersistenceError>
-  /** The last `minutes` minutes, minute by minute (minutes with nothing are left out). */
-  readonly stats: (storeId: string, minutes: number) => Effect.Effect<DeliveryStats, PersistenceError>
+  /** The last `minutes` minutes, minute by minute (minutes with nothing are left out); one subscription's, or all. */
+  readonly stats: (
+    storeId: string,
+    minutes: number,
+    subscriptionId?: string | undefined
+  ) => Effect.Effect<DeliveryStats, PersistenceError>
   /** Bulk replay: every matching delivery starts a fresh cycle. Returns their ids. */
   readonly retryMany: (
     storeId: string,

@@ -25,7 +25,7 @@ describe("delivery stats (real PostgreSQL and Kafka)", () => {
           res.end()
         })
         const storeId = uniqueStore()
-        yield* subscribe(storeId, `${receiver.url}/ok`, ["order.placed"])
+        const okSub = yield* subscribe(storeId, `${receiver.url}/ok`, ["order.placed"])
         yield* subscribe(storeId, `${receiver.url}/fail`, ["order.shipped"])
         yield* publishEvents(`${prefix}.orders`, [
           ...Array.from({ length: 4 }, () => envelope(storeId, "order.placed")),
@@ -48,6 +48,12 @@ describe("delivery stats (real PostgreSQL and Kafka)", () => {
         expect(stats.body.backlog).toMatchObject({ pending: 0, failed: 1 })
         expect(Date.parse(stats.body.backlog.oldestDueAt)).toBeGreaterThan(Date.now())
         expect(Date.parse(stats.body.since)).toBeLessThanOrEqual(Date.now() - 9 * 60_000)
+
+        // One subscription's own numbers.
+        const okOnly = yield* adminFetch(`/stores/${storeId}/deliveries/stats?minutes=10&subscriptionId=${okSub.id}`)
+        const okFailed = (okOnly.body.perMinute as Array<{ failed: number }>).reduce((n, m) => n + m.failed, 0)
+        expect(okFailed).toBe(0)
+        expect(okOnly.body.backlog.failed).toBe(0)
 
         const other = yield* adminFetch(`/stores/${uniqueStore()}/deliveries/stats`)
         expect(other.body).toMatchObject({ perMinute: [], backlog: { pending: 0, failed: 0, oldestDueAt: null }, deadLetteredLast24h: 0 })

@@ -119,5 +119,6 @@ export const DeliveryStats = Schema.Struct({
 })
 
 export const DeliveryStatsParams = Schema.Struct({
-  minutes: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1440)))
+  minutes: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1440))),
+  subscriptionId: Schema.optional(SubscriptionId)
 })

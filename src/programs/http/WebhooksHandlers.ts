@@ -82,7 +82,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
           })
         ))
       .handle("deliveryStats", ({ path: { storeId }, urlParams }) =>
-        deliveries.stats(storeId, urlParams.minutes ?? 60).pipe(
+        deliveries.stats(storeId, urlParams.minutes ?? 60, urlParams.subscriptionId).pipe(
           Effect.mapError(databaseDown),
           Effect.map((stats) => ({
             since: DateTime.unsafeMake(stats.since),
