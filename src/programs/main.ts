@@ -3,6 +3,7 @@ import { ConnectorConfigsRepoSql } from "../layers/ConnectorConfigsRepoSql.ts"
 import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
 import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
+import { SubscriptionsRepoSql } from "../layers/SubscriptionsRepoSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
 import type { ConnectorRegistry } from "./connectors/ConnectorRegistry.ts"
@@ -16,6 +17,8 @@ import { FanOutConsumerLive } from "./fanout/FanOutConsumer.ts"
 import { HttpApiLive } from "./http/HttpApiLive.ts"
 import { MigrationsLive } from "./migrate.ts"
 import { SigningSecrets } from "./webhooks/SigningSecrets.ts"
+import { Subscriptions } from "./webhooks/Subscriptions.ts"
+import { WebhookDeliveries } from "./webhooks/WebhookDeliveries.ts"
 import { makeWebhookLane } from "./webhooks/WebhookLane.ts"
 
 /** The kinds of delivery the engine runs: webhook POSTs and connector runs, each in its own lane. */
@@ -45,10 +48,11 @@ export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
 export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
   Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
     Layer.provide(ConnectorPolling.Default),
+    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default]),
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),
     Layer.provide(connectors),
-    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql, ConnectorConfigsRepoSql, ConnectorPollStateSql]),
+    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql, SubscriptionsRepoSql, ConnectorConfigsRepoSql, ConnectorPollStateSql]),
     Layer.provide(MigrationsLive)
   )
 

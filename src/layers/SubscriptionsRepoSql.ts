@@ -1,0 +1,87 @@
+import { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Subscription, type SubscriptionId } from "../domain/webhooks/models.ts"
+import { PersistenceError } from "../services/Persistence.ts"
+import { type StoredSubscription, SubscriptionsRepo } from "../services/SubscriptionsRepo.ts"
+import { decodeRows, persistence } from "./sqlErrors.ts"
+
+/** A `webhook_subscriptions` row as PostgreSQL (or PGlite) returns it. */
+const Row = Schema.Struct({
+  subscription_id: Schema.String,
+  store_id: Schema.String,
+  name: Schema.String,
+  target_url: Schema.String,
+  events: Schema.Array(Schema.String),
+  is_active: Schema.Boolean,
+  secret_version: Schema.Number,
+  created_at: Schema.DateFromSelf,
+  updated_at: Schema.DateFromSelf
+})
+type Row = typeof Row.Type
+
+const toSubscription = (row: Row): StoredSubscription => ({
+  subscription: Subscription.make({
+    id: row.subscription_id as SubscriptionId,
+    storeId: row.store_id,
+    name: row.name,
+    targetUrl: row.target_url,
+    events: row.events,
+    isActive: row.is_active,
+    createdAt: DateTime.unsafeMake(row.created_at),
+    updatedAt: DateTime.unsafeMake(row.updated_at)
+  }),
+  secretVersion: row.secret_version
+})
+
+const columns = `subscription_id::text AS subscription_id, store_id, name, target_url, events, is_active, secret_version,
+  created_at, updated_at`
+
+export const makeSubscriptionsRepoSql = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  const decode = decodeRows(Row, "read webhook subscriptions")
+  const many = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
+    query.pipe(persistence(operation), Effect.flatMap(decode), Effect.map((rows) => rows.map(toSubscription)))
+  const one = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
+    many(operation)(query).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+
+  return SubscriptionsRepo.of({
+    insert: (s) =>
+      one("create a subscription")(sql`
+        INSERT INTO webhook_subscriptions (subscription_id, store_id, name, target_url, events, is_active)
+        VALUES (${s.id}, ${s.storeId}, ${s.name}, ${s.targetUrl}, ${s.events}, ${s.isActive})
+        RETURNING ${sql.literal(columns)}`).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new PersistenceError({ kind: "Rejected", operation: "create a subscription", detail: "no row returned" })),
+          onSome: Effect.succeed
+        }))
+      ),
+    list: (storeId) =>
+      many("list subscriptions")(sql`
+        SELECT ${sql.literal(columns)} FROM webhook_subscriptions
+        WHERE store_id = ${storeId} ORDER BY created_at DESC, subscription_id DESC`),
+    find: (storeId, id) =>
+      one("find a subscription")(sql`
+        SELECT ${sql.literal(columns)} FROM webhook_subscriptions WHERE store_id = ${storeId} AND subscription_id = ${id}`),
+    update: (storeId, id, patch) =>
+      one("update a subscription")(sql`
+        UPDATE webhook_subscriptions SET
+          name = COALESCE(${patch.name ?? null}, name),
+          target_url = COALESCE(${patch.targetUrl ?? null}, target_url),
+          events = COALESCE(${patch.events ?? null}::text[], events),
+          is_active = COALESCE(${patch.isActive ?? null}::boolean, is_active),
+          updated_at = now()
+        WHERE store_id = ${storeId} AND subscription_id = ${id}
+        RETURNING ${sql.literal(columns)}`),
+    remove: (storeId, id) =>
+      sql`DELETE FROM webhook_subscriptions WHERE store_id = ${storeId} AND subscription_id = ${id}
+          RETURNING subscription_id`.pipe(persistence("delete a subscription"), Effect.map((rows) => rows.length > 0)),
+    bumpSecretVersion: (storeId, id) =>
+      one("rotate a signing secret")(sql`
+        UPDATE webhook_subscriptions SET secret_version = secret_version + 1, updated_at = now()
+        WHERE store_id = ${storeId} AND subscription_id = ${id}
+        RETURNING ${sql.literal(columns)}`)
+  })
+})
+
+export const SubscriptionsRepoSql = Layer.effect(SubscriptionsRepo, makeSubscriptionsRepoSql)

@@ -1,0 +1,62 @@
+import { DateTime, Effect, Option } from "effect"
+import type { DeliveryId } from "../../domain/webhooks/models.ts"
+import { type BulkRetryFilter, DeliveriesRepo, type DeliveryQuery } from "../../services/DeliveriesRepo.ts"
+import { Conflict, InvalidRequest, NotFound } from "../http/ApiErrors.ts"
+import { toDelivery, toDeliveryDetail } from "../http/deliveryViews.ts"
+import { signalWebhooks } from "../delivery/DeliverySignals.ts"
+
+const webhooks = { kind: "webhooks" } as const
+
+/** A store's webhook deliveries as ops read and re-trigger them. */
+export class WebhookDeliveries extends Effect.Service<WebhookDeliveries>()("integration-service/WebhookDeliveries", {
+  effect: Effect.gen(function*() {
+    const deliveries = yield* DeliveriesRepo
+    const signal = (ids: ReadonlyArray<string>) => signalWebhooks(ids)
+
+    return {
+      list: (storeId: string, query: DeliveryQuery) =>
+        deliveries.list(storeId, webhooks, query).pipe(
+          Effect.map((page) => ({ items: page.items.map(toDelivery), nextCursor: page.nextCursor })),
+          Effect.catchTag("InvalidCursor", () => Effect.fail(InvalidRequest.of("cursor: is not a cursor this API returned")))
+        ),
+      show: (storeId: string, id: DeliveryId) =>
+        deliveries.find(storeId, webhooks, id).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(NotFound.of("delivery")), onSome: Effect.succeed })),
+          Effect.map(toDeliveryDetail)
+        ),
+      stats: (storeId: string, minutes: number, subscriptionId?: string) =>
+        deliveries.stats(storeId, minutes, subscriptionId).pipe(
+          Effect.map((stats) => ({
+            since: DateTime.unsafeMake(stats.since),
+            perMinute: stats.perMinute.map((m) => ({ ...m, minute: DateTime.unsafeMake(m.minute) })),
+            backlog: {
+              ...stats.backlog,
+              oldestDueAt: stats.backlog.oldestDueAt === null ? null : DateTime.unsafeMake(stats.backlog.oldestDueAt)
+            },
+            deadLetteredLast24h: stats.deadLetteredLast24h
+          }))
+        ),
+      retry: (storeId: string, id: DeliveryId) =>
+        Effect.gen(function*() {
+          const outcome = yield* deliveries.retry(storeId, webhooks, id)
+          switch (outcome._tag) {
+            case "NotFound":
+              return yield* Effect.fail(NotFound.of("delivery"))
+            case "NotRetriable":
+              return yield* Effect.fail(Conflict.of(`a ${outcome.status} delivery cannot be re-triggered`))
+            case "InFlight":
+              return yield* Effect.fail(Conflict.of("an attempt of this delivery is in flight; try again in a moment"))
+            case "Retried":
+              yield* signal([outcome.delivery.id])
+              return toDelivery(outcome.delivery)
+          }
+        }),
+      retryMany: (storeId: string, filter: BulkRetryFilter) =>
+        Effect.gen(function*() {
+          const ids = yield* deliveries.retryMany(storeId, webhooks, filter)
+          yield* signal(ids)
+          return { retried: ids.length }
+        })
+    }
+  })
+}) {}
