@@ -6,6 +6,8 @@ import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
 import { SubscriptionsRepoSql } from "../layers/SubscriptionsRepoSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
+import { ConnectorRuns } from "./connectors/ConnectorRuns.ts"
+import { Connectors } from "./connectors/Connectors.ts"
 import type { ConnectorRegistry } from "./connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "./connectors/ConnectorRuntime.ts"
 import { ConnectorRegistryLive } from "./connectors/registry.ts"
@@ -47,8 +49,8 @@ export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
  */
 export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
   Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
+    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default, Connectors.Default, ConnectorRuns.Default]),
     Layer.provide(ConnectorPolling.Default),
-    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default]),
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),
     Layer.provide(connectors),
