@@ -36,7 +36,8 @@ import { createWriteStream } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import { newClientId, newSecret } from "../src/domain/credentials/keys.ts"
+import { credentialKeys, newClientId } from "../src/domain/credentials/keys.ts"
+import { CryptoPrimitivesNode, cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { DbLive } from "../src/layers/DbLive.ts"
 import { DnsLive } from "../src/layers/DnsLive.ts"
 import { HttpOutLive } from "../src/layers/HttpOutLive.ts"
@@ -73,6 +74,8 @@ const settings = {
   logs: process.env["BENCH_LOGS"] === "json" ? "json" as const : "off" as const,
   phases: (process.env["BENCH_PHASES"] ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 }
+
+const { newSecret } = credentialKeys(cryptoPrimitivesNode.crc32)
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..")
 const runId = Date.now()
@@ -177,6 +180,7 @@ const startService = async (databaseUrl: string) => {
     HttpOutLive,
     DnsLive,
     PasswordHasherFromConfig,
+    CryptoPrimitivesNode,
     makeHttpServerNode(0, "127.0.0.1"),
     Layer.effect(Vault, makeVaultTest())
   ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, config)))

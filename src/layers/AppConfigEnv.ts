@@ -1,5 +1,5 @@
-import { Config, ConfigError, Data, Effect, Either } from "effect"
-import { defaultEventTopics } from "../services/AppConfig.ts"
+import { Config, ConfigError, Data, Effect, Either, Redacted } from "effect"
+import { defaultEventTopics, minAdminTokenLength } from "../services/AppConfig.ts"
 
 /** A setting that is missing or wrong: start-up fails with this one line. */
 export class ConfigurationError extends Data.TaggedError("ConfigurationError")<{
@@ -61,6 +61,15 @@ export const readEnvSettings: Effect.Effect<EnvSettings, ConfigurationError> = E
     return new ConfigurationError({ setting, problem: problem.startsWith("Expected") ? `is invalid: ${problem}` : problem })
   }
 )
+
+/**
+ * An admin token anyone could guess (or an empty one, which would match an
+ * empty Authorization) stops start-up.
+ */
+export const checkAdminToken = (token: Redacted.Redacted<string>): Effect.Effect<Redacted.Redacted<string>, ConfigurationError> =>
+  Redacted.value(token).length >= minAdminTokenLength
+    ? Effect.succeed(token)
+    : Effect.fail(new ConfigurationError({ setting: "admin.token", problem: `must be at least ${minAdminTokenLength} characters (Vault secret integration-service key admin.token, or ADMIN_TOKEN)` }))
 
 export const splitBrokers = (value: string): ReadonlyArray<string> =>
   value.split(",").map((b) => b.trim()).filter((b) => b.length > 0)

@@ -5,6 +5,7 @@ import webhookSecretVersionAndOutbox from "./0003_webhook_secret_version_and_out
 import oauthAccessTokens from "./0004_oauth_access_tokens.ts"
 import connectorRuns from "./0005_connector_runs.ts"
 import connectorImportedChanges from "./0006_connector_imported_changes.ts"
+import credentialGenerations from "./0007_credential_generations.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -13,5 +14,6 @@ export const loader = Migrator.fromRecord({
   "0003_webhook_secret_version_and_outbox": webhookSecretVersionAndOutbox,
   "0004_oauth_access_tokens": oauthAccessTokens,
   "0005_connector_runs": connectorRuns,
-  "0006_connector_imported_changes": connectorImportedChanges
+  "0006_connector_imported_changes": connectorImportedChanges,
+  "0007_credential_generations": credentialGenerations
 })

@@ -13,6 +13,7 @@ export interface AppConfigShape {
     /** Topics the event consumer reads. */
     readonly eventTopics: RegExp
   }
+  /** At least `minAdminTokenLength` characters (start-up refuses a shorter one). */
   readonly adminToken: Redacted.Redacted<string>
   readonly otlpEndpoint: Option.Option<string>
   readonly webhook: {
@@ -29,6 +30,9 @@ export interface AppConfigShape {
   /** Where dev mode keeps its state (PGlite data, the file-backed secret store). */
   readonly dataDir: string
 }
+
+/** The admin API token's minimum length (SPEC.md "Vault layout"). */
+export const minAdminTokenLength = 32
 
 export class AppConfig extends Context.Tag("integration-service/AppConfig")<AppConfig, AppConfigShape>() {}
 

@@ -2,6 +2,7 @@ import { HttpServer } from "@effect/platform"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { CryptoPrimitivesNode } from "../../src/layers/CryptoPrimitivesNode.ts"
 import { DnsTest } from "../../src/layers/DnsLive.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
 import { makeHttpServerNode } from "../../src/layers/HttpServerNode.ts"
@@ -25,7 +26,7 @@ import { Vault } from "../../src/services/Vault.ts"
 import { testKafkaBrokerList } from "./context.ts"
 import { IsolatedTestDbLive, TestDbLive } from "./db.ts"
 
-export const adminToken = "test-admin-token"
+export const adminToken = "test-admin-token-0123456789abcdef"
 
 export interface TestAppOptions {
   /** Topics this app consumes: keep it unique per test file so files don't read each other's events. */
@@ -107,6 +108,7 @@ export const TestApp = (options: TestAppOptions) => {
   const infra = Layer.mergeAll(
     NotificationsPg,
     PasswordHasherBcrypt(config.credentials.bcryptCost),
+    CryptoPrimitivesNode,
     testKafka(config.kafka.clientId),
     Layer.effect(Vault, makeVaultTest()),
     Layer.scoped(
