@@ -43,6 +43,7 @@ export const makeAppConfigDev = (dataDir: string) =>
       otlpEndpoint: env.otlpEndpoint,
       webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true },
       credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
+      maxBodyBytes: env.maxBodyBytes,
       dataDir
     })
   })

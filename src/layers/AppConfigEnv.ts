@@ -43,6 +43,10 @@ const envSettings = Config.all({
     Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
     Config.withDefault(3600)
   ),
+  maxBodyBytes: Config.integer("HTTP_MAX_BODY_BYTES").pipe(
+    Config.validate({ message: "must be between 1024 and 10485760", validation: (n) => n >= 1024 && n <= 10 * 1024 * 1024 }),
+    Config.withDefault(64 * 1024)
+  ),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),

@@ -104,6 +104,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     otlpEndpoint,
     webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets },
     credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
+    maxBodyBytes: env.maxBodyBytes,
     dataDir: ".data"
   })
 })

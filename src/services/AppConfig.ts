@@ -27,6 +27,8 @@ export interface AppConfigShape {
     /** Lifetime of OAuth access tokens. */
     readonly accessTokenTtlSeconds: number
   }
+  /** The largest request body (bytes) a route takes (`HTTP_MAX_BODY_BYTES`; default 64 KiB; the token endpoint takes 8 KiB at most). */
+  readonly maxBodyBytes?: number
   /** Where dev mode keeps its state (PGlite data, the file-backed secret store). */
   readonly dataDir: string
 }

@@ -21,6 +21,7 @@ import { FanOutConsumerLive } from "../../src/programs/webhooks/FanOutConsumer.t
 import { SigningSecrets } from "../../src/programs/webhooks/SigningSecrets.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
+import type { PasswordHasher } from "../../src/services/PasswordHasher.ts"
 import { Kafka } from "../../src/services/Kafka.ts"
 import { Vault } from "../../src/services/Vault.ts"
 import { testKafkaBrokerList } from "./context.ts"
@@ -52,6 +53,12 @@ export interface TestAppOptions {
   readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
+  /** The password hasher itself (wins over `bcryptCost`): e.g. bcrypt behind a gate the test opens. */
+  readonly passwordHasher?: Layer.Layer<PasswordHasher>
+  /** The admin token the app is configured with (default `adminToken`). */
+  readonly adminToken?: string
+  /** HTTP_MAX_BODY_BYTES (default 64 KiB). */
+  readonly maxBodyBytes?: number
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -74,13 +81,14 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
     groupId: options.groupId,
     eventTopics: options.eventTopics
   },
-  adminToken: Redacted.make(adminToken),
+  adminToken: Redacted.make(options.adminToken ?? adminToken),
   otlpEndpoint: Option.none(),
   webhook: {
     timeoutMs: options.webhookTimeoutMs ?? 2000,
     allowInsecureTargets: options.allowInsecureTargets ?? true
   },
   credentials: { bcryptCost: options.bcryptCost ?? 4, accessTokenTtlSeconds: 3600 },
+  ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   dataDir: ".data-test"
 })
 
@@ -107,7 +115,7 @@ export const TestApp = (options: TestAppOptions) => {
   const db = options.database ?? (options.isolatedDatabase ? IsolatedTestDbLive : TestDbLive)
   const infra = Layer.mergeAll(
     NotificationsPg,
-    PasswordHasherBcrypt(config.credentials.bcryptCost),
+    options.passwordHasher ?? PasswordHasherBcrypt(config.credentials.bcryptCost),
     CryptoPrimitivesNode,
     testKafka(config.kafka.clientId),
     Layer.effect(Vault, makeVaultTest()),

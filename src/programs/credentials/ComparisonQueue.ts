@@ -13,6 +13,8 @@ export interface ComparisonQueueOptions {
   readonly maxWaitMs: number
   /** At most this many comparisons of one client_id wait at a time (a flood of wrong secrets for one id). */
   readonly maxWaitingPerClient: number
+  /** What a comparison is taken to cost until one has been measured. */
+  readonly initialEstimateMs: number
 }
 
 export const comparisons = Metric.counter("credential_bcrypt_comparisons_total", {
@@ -54,12 +56,14 @@ export const makeComparisonQueue = (hasher: PasswordHasherShape, options: Compar
         return Effect.ensuring(effect, Effect.sync(() => observe(clock.unsafeCurrentTimeMillis() - started)))
       })
 
-    // What one comparison takes here and now (a moving average, seeded by one at start-up).
-    let estimateMs = 0
+    // What one comparison takes here and now: a moving average, from a guess until the first
+    // one is measured (measuring one at start-up would delay serving by a comparison).
+    let estimateMs = options.initialEstimateMs
+    let measured = false
     const observe = (ms: number) => {
-      estimateMs = estimateMs === 0 ? ms : estimateMs * 0.8 + ms * 0.2
+      estimateMs = measured ? estimateMs * 0.8 + ms * 0.2 : ms
+      measured = true
     }
-    yield* timed(hasher.verify("calibration", hasher.decoyHash))
 
     const maxWaiting = () => Math.max(options.lanes, Math.floor((options.maxWaitMs / Math.max(1, estimateMs)) * options.lanes))
     const retryAfterSeconds = () => Math.max(1, Math.ceil(((waiting / options.lanes + 1) * estimateMs) / 1000))

@@ -56,7 +56,12 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
 
     const cache = makeCredentialCache({ ttlMs: 60_000, capacity: 100_000, supersededTtlMs: 10 * 60_000 })
     const unknownClientIds = makeUnknownClientIds({ ttlMs: 10_000, capacity: 10_000 })
-    const queue = yield* makeComparisonQueue(hasher, { lanes: 2, maxWaitMs: 2_000, maxWaitingPerClient: 8 })
+    const queue = yield* makeComparisonQueue(hasher, {
+      lanes: 2,
+      maxWaitMs: 2_000,
+      maxWaitingPerClient: 8,
+      initialEstimateMs: 50
+    })
     /** Epoch ms of each credential's latest use since the last flush. */
     const lastUsed = new Map<string, number>()
     const now = () => clock.unsafeCurrentTimeMillis()

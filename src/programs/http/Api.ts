@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { PayloadTooLarge } from "./ApiErrors.ts"
 import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"
 import { DevApi } from "./DevApi.ts"
@@ -14,6 +15,8 @@ export class Api extends HttpApi.make("integration-service")
   .add(CredentialsApi)
   .add(ConnectorsApi)
   .add(DevApi)
+  // Any route: a request body over the limit (bodyLimits.ts) is refused before it is read.
+  .addError(PayloadTooLarge)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")
 {}

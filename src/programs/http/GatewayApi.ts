@@ -20,13 +20,24 @@ export class CredentialCheckUnavailable extends Schema.Class<CredentialCheckUnav
   })
 ) {}
 
-/** RFC 6749 §4.4.2: the form of a client-credentials token request. */
-export const TokenRequest = Schema.Struct({
-  grant_type: Schema.optional(Schema.String),
-  scope: Schema.optional(Schema.String),
-  client_id: Schema.optional(Schema.String),
-  client_secret: Schema.optional(Schema.String)
-}).pipe(HttpApiSchema.withEncoding({ kind: "UrlParams" }))
+/**
+ * RFC 6749 §4.4.2: the form of a client-credentials token request. Unlike the
+ * API's JSON bodies, unknown parameters are ignored, as §3.2 requires of a
+ * token endpoint (client libraries send e.g. `resource` or `audience`).
+ */
+export const TokenRequest = Schema.Struct(
+  {
+    grant_type: Schema.optional(Schema.String),
+    scope: Schema.optional(Schema.String),
+    client_id: Schema.optional(Schema.String),
+    client_secret: Schema.optional(Schema.String)
+  },
+  // Each parameter at most once (§3.2): a repeated one arrives as a list and is refused.
+  Schema.Record({ key: Schema.String, value: Schema.String })
+).pipe(
+  HttpApiSchema.withEncoding({ kind: "UrlParams" }),
+  Schema.annotations({ parseOptions: { errors: "all" } })
+)
 
 export const TokenResponse = Schema.Struct({
   access_token: Schema.String,
