@@ -4,7 +4,8 @@ import { Readable } from "node:stream"
 import type { FrontDoorAnswer, FrontDoorRequest, HttpFrontDoorShape } from "../services/HttpFrontDoor.ts"
 
 type Answerer = (request: FrontDoorRequest) => FrontDoorAnswer | undefined
-type Pass = (request: IncomingMessage) => void
+/** Hands a request on to the HTTP app. */
+type Pass = (request: IncomingMessage, response: ServerResponse) => void
 
 interface Limits {
   readonly limit: (request: FrontDoorRequest) => number
@@ -67,7 +68,7 @@ export const makeFrontDoor = () => {
       chunks.push(chunk)
     })
     request.on("end", () => {
-      if (!refused) pass(replay(request, Buffer.concat(chunks, size)))
+      if (!refused) pass(replay(request, Buffer.concat(chunks, size)), response)
     })
     // A client that goes away mid-body: nothing was started, nothing to answer.
     request.on("error", () => {
@@ -80,10 +81,6 @@ export const makeFrontDoor = () => {
    * the client waits for `100 Continue` before it sends the body.
    */
   const onRequest = (request: IncomingMessage, response: ServerResponse, expectsContinue: boolean, pass: Pass): void => {
-    const onward: Pass = (passed) => {
-      if (expectsContinue) response.writeContinue()
-      pass(passed)
-    }
     if (limits !== undefined) {
       const declared = request.headers["content-length"]
       const chunked = declared === undefined && request.headers["transfer-encoding"] !== undefined
@@ -110,7 +107,8 @@ export const makeFrontDoor = () => {
       }
       if (answer !== undefined) return write(response, answer)
     }
-    onward(request)
+    if (expectsContinue) response.writeContinue()
+    pass(request, response)
   }
 
   const service: HttpFrontDoorShape = {
@@ -149,12 +147,14 @@ export class FrontDoorServer extends Server {
     this.on("checkContinue", () => {})
   }
 
+  // One function for every request (no closure each time): this is the hot path.
+  private readonly pass: Pass = (request, response) => {
+    super.emit("request", request, response)
+  }
+
   override emit(event: string, ...args: Array<any>): boolean {
     if (event === "request" || event === "checkContinue") {
-      const response = args[1] as ServerResponse
-      this.door.onRequest(args[0] as IncomingMessage, response, event === "checkContinue", (passed) => {
-        super.emit("request", passed, response)
-      })
+      this.door.onRequest(args[0] as IncomingMessage, args[1] as ServerResponse, event === "checkContinue", this.pass)
       return true
     }
     return super.emit(event, ...args)

@@ -50,7 +50,15 @@ const manualHasher = Effect.gen(function*() {
   return { hasher, started, finish, finishAll, order: () => started.map((p) => p.secret) }
 })
 
-const options: ComparisonQueueOptions = { lanes: 2, maxWaitMs: 10_000, maxWaitingPerClient: 8, initialEstimateMs: 50 }
+const options: ComparisonQueueOptions = {
+  lanes: 2,
+  maxWaitMs: 10_000,
+  maxWaitingPerClient: 8,
+  initialEstimateMs: 50,
+  floodThreshold: 16,
+  floodWaitMs: 1_000
+}
+const waited = (kind: "busy" | "flood") => Effect.map(Metric.value(Metric.tagged(decoysWaited, "kind", kind)), (s) => s.count)
 
 
 describe("ComparisonQueue", () => {
@@ -114,12 +122,13 @@ describe("ComparisonQueue", () => {
       yield* finishAll
     }))
 
-  it.effect("a decoy compares when bcrypt is idle, and otherwise waits as long as a comparison takes on no lane", () =>
+  it.effect("a decoy compares when bcrypt is idle, and otherwise waits (on no lane) as long as a comparison takes, or longer in a flood", () =>
     Effect.gen(function*() {
       const { finish, hasher, started } = yield* manualHasher
       const queue = yield* makeComparisonQueue(hasher, options)
       const decoysBefore = (yield* Metric.value(Metric.tagged(comparisons, "kind", "decoy"))).count
-      const waitedBefore = (yield* Metric.value(decoysWaited)).count
+      const busyBefore = yield* waited("busy")
+      const floodBefore = yield* waited("flood")
 
       // Idle: a real comparison against the decoy hash, so an unknown id costs what a wrong secret costs.
       const idle = yield* Effect.fork(queue.decoy("unknown-1"))
@@ -139,9 +148,16 @@ describe("ComparisonQueue", () => {
       const honest = yield* Effect.fork(queue.real("honest", "h1", "h"))
       yield* settle
       expect(started.map((p) => p.secret)).toEqual(["unknown-1", "k1", "h1"])
+      // The first 16 at once wait what a comparison takes; the rest are a flood, and wait about a second.
+      expect(queue.load().unknownInFlight).toBe(50)
       yield* TestClock.adjust("60 millis")
+      yield* settle
+      expect(queue.load().unknownInFlight).toBe(34)
+      yield* TestClock.adjust("1500 millis")
       yield* Fiber.join(flood)
-      expect((yield* Metric.value(decoysWaited)).count).toBe(waitedBefore + 50)
+      expect(queue.load().unknownInFlight).toBe(0)
+      expect((yield* waited("busy")) - busyBefore).toBe(16)
+      expect((yield* waited("flood")) - floodBefore).toBe(34)
       yield* finish("k1")
       yield* finish("h1", true)
       expect(yield* Fiber.join(real)).toBe(false)

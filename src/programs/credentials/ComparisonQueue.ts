@@ -1,4 +1,4 @@
-import { Data, Effect, Metric } from "effect"
+import { Data, Effect, Metric, Random } from "effect"
 import type { PasswordHasherShape } from "../../services/PasswordHasher.ts"
 
 /** Too many comparisons already wait: the caller answers 503 with `Retry-After`. */
@@ -15,13 +15,19 @@ export interface ComparisonQueueOptions {
   readonly maxWaitingPerClient: number
   /** What a comparison is taken to cost until one has been measured. */
   readonly initialEstimateMs: number
+  /**
+   * More unknown client_ids than this in flight at once is a flood: each then
+   * waits `floodWaitMs` (holding the flooder's connection, on a timer only).
+   */
+  readonly floodThreshold: number
+  readonly floodWaitMs: number
 }
 
 export const comparisons = Metric.counter("credential_bcrypt_comparisons_total", {
   description: "bcrypt comparisons of presented secrets: kind=real (a client_id that exists) or decoy (one that does not)"
 })
 export const decoysWaited = Metric.counter("credential_decoy_waits_total", {
-  description: "unknown client_ids answered after waiting as long as a comparison takes, without one (comparisons were busy)"
+  description: "unknown client_ids answered after a wait instead of a comparison (comparisons were busy, or a flood): kind=busy|flood"
 })
 export const comparisonsShed = Metric.counter("credential_comparisons_shed_total", {
   description: "comparisons refused with 503 because too many already waited"
@@ -38,15 +44,19 @@ interface Waiter {
  * (so one id flooded with wrong secrets delays only itself) and refuses with
  * `ComparisonsOverloaded` rather than grow past `maxWaitMs` of work. A client_id
  * that does not exist gets a decoy: a comparison against a hash of nothing
- * when bcrypt is idle, so it costs what a wrong secret costs; otherwise a wait
- * as long as a comparison takes, on no lane at all. Forged keys never queue
- * ahead of real ones.
+ * when bcrypt is idle and no other unknown id is in flight, so it costs what a
+ * wrong secret costs; otherwise a wait as long as a comparison takes, on no
+ * lane at all; and in a flood (many unknown ids at once) a longer wait, which
+ * slows the flooder without costing anything. Forged keys never queue ahead
+ * of real ones, and take no CPU from them.
  */
 export const makeComparisonQueue = (hasher: PasswordHasherShape, options: ComparisonQueueOptions) =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
     let running = 0
     let waiting = 0
+    /** Unknown client_ids being answered right now (decoys and waits). */
+    let unknownInFlight = 0
     /** client_id → its waiters in arrival order; the Map's own order is the turn order. */
     const queues = new Map<string, Array<Waiter>>()
 
@@ -145,15 +155,25 @@ export const makeComparisonQueue = (hasher: PasswordHasherShape, options: Compar
     const decoy = (secret: string): Effect.Effect<void> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
-          if (running === 0 && waiting === 0) {
+          unknownInFlight++
+          const done = Effect.sync(() => void unknownInFlight--)
+          if (unknownInFlight === 1 && running === 0 && waiting === 0) {
             running++
             return Metric.increment(Metric.tagged(comparisons, "kind", "decoy")).pipe(
               Effect.zipRight(compareOnLane(secret, hasher.decoyHash)),
-              Effect.asVoid
+              Effect.asVoid,
+              Effect.ensuring(done)
             )
           }
-          return Metric.increment(decoysWaited).pipe(
-            Effect.zipRight(restore(Effect.sleep(Math.max(1, Math.round(estimateMs)))))
+          const flood = unknownInFlight > options.floodThreshold
+          // A flood's waits are spread (±50 %): ending together, they would come back together.
+          const waitMs = flood
+            ? Effect.map(Random.nextRange(0.5, 1.5), (f) => Math.max(options.floodWaitMs, estimateMs) * f)
+            : Effect.succeed(estimateMs)
+          return Metric.increment(Metric.tagged(decoysWaited, "kind", flood ? "flood" : "busy")).pipe(
+            Effect.zipRight(waitMs),
+            Effect.flatMap((ms) => restore(Effect.sleep(Math.max(1, Math.round(ms))))),
+            Effect.ensuring(done)
           )
         })
       )
@@ -162,7 +182,7 @@ export const makeComparisonQueue = (hasher: PasswordHasherShape, options: Compar
       real,
       decoy,
       /** For tests and metrics: comparisons running and waiting now. */
-      load: () => ({ running, waiting, estimateMs })
+      load: () => ({ running, waiting, unknownInFlight, estimateMs })
     }
   })
 

@@ -58,9 +58,11 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
     const unknownClientIds = makeUnknownClientIds({ ttlMs: 10_000, capacity: 10_000 })
     const queue = yield* makeComparisonQueue(hasher, {
       lanes: 2,
-      maxWaitMs: 2_000,
+      maxWaitMs: 3_000,
       maxWaitingPerClient: 8,
-      initialEstimateMs: 50
+      initialEstimateMs: 50,
+      floodThreshold: 16,
+      floodWaitMs: 2_000
     })
     /** Epoch ms of each credential's latest use since the last flush. */
     const lastUsed = new Map<string, number>()

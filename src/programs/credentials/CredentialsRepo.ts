@@ -96,6 +96,10 @@ const TokenRow = Schema.Struct({
 })
 export type AccessTokenRow = typeof TokenRow.Type
 
+// Built once: validation runs these on every cold request.
+const decodeForValidation = Schema.decodeUnknown(Schema.Array(ForValidation))
+const decodeTokenRows = Schema.decodeUnknown(Schema.Array(TokenRow))
+
 /** Every admin query names the store: a request can never reach another store's credential. */
 export const CredentialsRepo = {
   insert: (c: NewCredential) =>
@@ -144,7 +148,7 @@ export const CredentialsRepo = {
     Effect.flatMap(SqlClient, (sql) =>
       sql`SELECT credential_id, store_id, type::text AS type, hashed_secret, generation, scopes, is_active, expires_at
           FROM api_credentials WHERE client_id = ${clientId}`.pipe(
-        Effect.flatMap(Schema.decodeUnknown(Schema.Array(ForValidation))),
+        Effect.flatMap(decodeForValidation),
         Effect.map((rows) => Option.fromNullable(rows[0]))
       )),
 
@@ -179,7 +183,7 @@ export const CredentialsRepo = {
                  c.expires_at AS credential_expires_at, c.generation, t.credential_generation
           FROM oauth_access_tokens t JOIN api_credentials c USING (credential_id)
           WHERE t.token_digest = ${digest}`.pipe(
-        Effect.flatMap(Schema.decodeUnknown(Schema.Array(TokenRow))),
+        Effect.flatMap(decodeTokenRows),
         Effect.map((rows) => Option.fromNullable(rows[0]))
       )),
 
