@@ -164,8 +164,10 @@ const startService = async (databaseUrl: string) => {
       brokers: settings.kafkaBrokers,
       clientId: `bench-validate-${runId}`,
       groupId: `bench-validate-${runId}`,
-      eventTopics: new RegExp(`^bench\\.validate\\.${runId}$`)
+      eventTopics: new RegExp(`^bench\\.validate\\.${runId}$`),
+      maxMessageBytes: 1_000_000
     },
+    events: { maxBytes: 1024 * 1024, maxDepth: 64 },
     adminToken: Redacted.make(adminToken),
     otlpEndpoint: Option.none(),
     webhook: { timeoutMs: 10_000, allowInsecureTargets: true },

@@ -2,19 +2,10 @@
  * What bench/validate.ts prints: one table of the phases, then each target of
  * the gateway's hot path against what was measured in this run.
  */
+import { fmt, table } from "./support/report.ts"
 import type { PhaseResult } from "./validateLoad.ts"
 
 export type Measured = PhaseResult & { readonly label: string; readonly concurrency: number }
-
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a"
-
-const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
-}
 
 const rate = (r: PhaseResult | undefined) => (r === undefined ? Number.NaN : (r.requests / r.elapsedMs) * 1000)
 const answers = (statuses: Record<string, number>) => Object.entries(statuses).map(([s, n]) => `${s}×${n}`).join(" ")

@@ -36,15 +36,10 @@
  *                           webhooks.fanOut, webhooks.attempt) per phase; 0: off
  */
 import { HttpServer } from "@effect/platform"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, type Tracer } from "effect"
-import { execFile, fork, type ChildProcess } from "node:child_process"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
-import { readdirSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Kafka as KafkaJs, logLevel, Partitioners, type Producer } from "kafkajs"
 import pg from "pg"
-import { Agent, request as undiciRequest } from "undici"
 import { CryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { DbLive } from "../src/layers/DbLive.ts"
 import { DnsLive } from "../src/layers/DnsLive.ts"
@@ -57,20 +52,36 @@ import { makeVaultTest } from "../src/layers/VaultTest.ts"
 import { MainLive } from "../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../src/services/AppConfig.ts"
 import { Vault } from "../src/services/Vault.ts"
+import { kafkaBroker } from "./support/broker.ts"
+import { plainPosts } from "./support/ceiling.ts"
+import { cpuSnapshot, cpuTable, cpuUsage, readCpuCount } from "./support/cpu.ts"
+import { createDatabase, defaultAdminDatabaseUrl } from "./support/database.ts"
+import { type Distribution, distribution, fmt, table } from "./support/report.ts"
+import { type Receiver, type ReceiveRecord, startReceiver } from "./support/receiver.ts"
+import {
+  intEnv,
+  onCleanup,
+  progress,
+  runBenchmark,
+  runStartedAt as t0,
+  sleep,
+  sourceState,
+  wallNow,
+  withTimeout
+} from "./support/run.ts"
+import {
+  commitsLine,
+  instrumentKafkaConsumers,
+  spanTable,
+  StatsTracer,
+  takeSpanStats
+} from "./support/spanStats.ts"
 
 // ---------------------------------------------------------------------------
 // Settings
 
-const intEnv = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`)
-  return value
-}
-
 const settings = {
-  adminDatabaseUrl: process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/postgres",
+  adminDatabaseUrl: process.env["DATABASE_URL"] || defaultAdminDatabaseUrl,
   kafkaBrokers: process.env["KAFKA_BROKERS"] ?? "",
   events: intEnv("BENCH_EVENTS", 5000),
   subscriptions: Math.max(1, intEnv("BENCH_SUBSCRIPTIONS", 4)),
@@ -91,406 +102,12 @@ const OWN_KAFKA_PORT = 19592
 /** The whole run is cut short after this long (cleanup still runs). */
 const RUN_DEADLINE_MS = intEnv("BENCH_MAX_SECONDS", 175) * 1000
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..")
 const runId = Date.now()
 const databaseName = `is_bench_${runId}`
 const eventTopic = `bench.events.${runId}`
 const adminToken = "bench-admin-token-0123456789abcdef"
 const storeIds = Array.from({ length: settings.stores }, (_, i) => `bench-store-${i + 1}`)
 const types = { warmup: "bench.warmup", burst: "bench.burst", steady: "bench.steady" } as const
-
-// ---------------------------------------------------------------------------
-// Small helpers
-
-/** Wall-clock milliseconds with sub-millisecond precision (the receiver process uses the same clock). */
-const wallNow = () => performance.timeOrigin + performance.now()
-const t0 = wallNow()
-const progress = (message: string) =>
-  process.stderr.write(`[bench +${((wallNow() - t0) / 1000).toFixed(1)}s] ${message}\n`)
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-const withTimeout = <A>(what: string, ms: number, promise: Promise<A>): Promise<A> => {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms)
-    })
-  ]).finally(() => clearTimeout(timer))
-}
-
-const percentile = (sorted: ReadonlyArray<number>, p: number): number => {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[rank]!
-}
-
-interface Distribution {
-  readonly n: number
-  readonly p50: number
-  readonly p90: number
-  readonly p99: number
-  readonly max: number
-  readonly mean: number
-}
-
-const distribution = (values: ReadonlyArray<number>): Distribution => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
-  const sum = sorted.reduce((s, v) => s + v, 0)
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
-    mean: sorted.length ? sum / sorted.length : Number.NaN
-  }
-}
-
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a"
-
-const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
-}
-
-const run = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, timeoutMs: number) =>
-  new Promise<string>((resolve, reject) => {
-    const child = execFile(command, [...args], { cwd: repoRoot, env, timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`))
-      else resolve(stdout)
-    })
-    child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk))
-  })
-
-// ---------------------------------------------------------------------------
-// Cleanup: last acquired, first released; also on SIGINT/SIGTERM and the deadline
-
-const cleanups: Array<{ readonly name: string; readonly run: () => Promise<unknown> }> = []
-let cleaningUp: Promise<void> | undefined
-const cleanup = () =>
-  (cleaningUp ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) {
-      try {
-        await withTimeout(`cleanup: ${step.name}`, 45_000, step.run())
-      } catch (e) {
-        progress(`cleanup: ${step.name} failed: ${e instanceof Error ? e.message : String(e)}`)
-      }
-    }
-  })())
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    progress(`${signal}: cleaning up`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
-// Whatever goes wrong, the database is dropped and the broker stopped.
-for (const event of ["uncaughtException", "unhandledRejection"] as const) {
-  process.on(event, (e: unknown) => {
-    progress(`${event}: ${e instanceof Error ? e.stack ?? e.message : String(e)}; cleaning up`)
-    void cleanup().finally(() => process.exit(1))
-  })
-}
-
-// ---------------------------------------------------------------------------
-// CPU accounting from /proc (who uses the two cores during a phase)
-
-const clockTicks = 100
-interface CpuSnapshot {
-  readonly at: number
-  readonly machineBusy: number
-  readonly machineTotal: number
-  readonly irq: number
-  readonly steal: number
-  readonly byPid: ReadonlyMap<number, { readonly comm: string; readonly ticks: number }>
-}
-
-const cpuSnapshot = (): CpuSnapshot | undefined => {
-  try {
-    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
-    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0)
-    const total = cpu.slice(0, 8).reduce((s, v) => s + v, 0)
-    const byPid = new Map<number, { comm: string; ticks: number }>()
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-        const close = stat.lastIndexOf(")")
-        const comm = stat.slice(stat.indexOf("(") + 1, close)
-        const fields = stat.slice(close + 2).split(" ")
-        byPid.set(Number(entry), { comm, ticks: Number(fields[11]) + Number(fields[12]) })
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return {
-      at: wallNow(),
-      machineBusy: total - idle,
-      machineTotal: total,
-      irq: (cpu[5] ?? 0) + (cpu[6] ?? 0),
-      steal: cpu[7] ?? 0,
-      byPid
-    }
-  } catch {
-    return undefined
-  }
-}
-
-/** Cores used per group between two snapshots. */
-const cpuUsage = (
-  before: CpuSnapshot | undefined,
-  after: CpuSnapshot | undefined,
-  groupOf: (pid: number, comm: string) => string
-): Array<[string, number]> => {
-  if (!before || !after) return []
-  const seconds = (after.at - before.at) / 1000
-  const groups = new Map<string, number>()
-  let accounted = 0
-  for (const [pid, now] of after.byPid) {
-    const ticks = now.ticks - (before.byPid.get(pid)?.ticks ?? 0)
-    if (ticks <= 0) continue
-    const group = groupOf(pid, now.comm)
-    groups.set(group, (groups.get(group) ?? 0) + ticks)
-    accounted += ticks
-  }
-  const machineTicks = after.machineBusy - before.machineBusy
-  const cores = (ticks: number) => ticks / clockTicks / seconds
-  const named = [...groups.entries()].filter(([name]) => !name.startsWith("other: "))
-  const others = [...groups.entries()].filter(([name]) => name.startsWith("other: ")).sort((a, b) => b[1] - a[1])
-  const out = named.map(([name, ticks]) => [name, cores(ticks)] as [string, number])
-  // The noise: other processes on the box, the busiest by name.
-  for (const [name, ticks] of others) if (cores(ticks) >= 0.05) out.push([name, cores(ticks)])
-  const small = others.filter(([, ticks]) => cores(ticks) < 0.05).reduce((s, [, t]) => s + t, 0)
-  const irq = after.irq - before.irq
-  const steal = after.steal - before.steal
-  out.push(["other: rest (exited processes, kernel)", cores(small + Math.max(0, machineTicks - accounted - irq - steal))])
-  out.push(["irq + softirq (network stack)", cores(irq)])
-  out.push(["steal (other VMs)", cores(steal)])
-  out.push(["machine (all)", machineTicks / clockTicks / seconds])
-  return out
-}
-
-// ---------------------------------------------------------------------------
-// Span statistics: the service's own Effect spans, aggregated (a client-side pg_stat_statements)
-
-interface SpanStat {
-  count: number
-  totalMs: number
-  maxMs: number
-}
-const spanStats = new Map<string, SpanStat>()
-
-const spanLabel = (span: Tracer.Span): string => {
-  if (span.name !== "sql.execute") return span.name
-  const text = String(span.attributes.get("db.query.text") ?? "?").replace(/--[^\n]*/g, " ").replace(/\s+/g, " ").trim()
-  const withClause = /^WITH \w+ AS \( SELECT/.exec(text) ? "claim: " : ""
-  return `sql: ${withClause}${text.slice(0, 70)}`
-}
-
-const autocommitLabel = "(sql statements outside a transaction)"
-const transactionLabel = "sql.transaction"
-
-const insideTransaction = (span: Tracer.Span): boolean => {
-  let parent = span.parent
-  for (let depth = 0; depth < 50 && Option.isSome(parent); depth++) {
-    const p = parent.value
-    if (p._tag !== "Span") return false
-    if (p.name === transactionLabel) return true
-    parent = p.parent
-  }
-  return false
-}
-
-/** Commits made by the service: transactions plus statements run on their own (each its own commit). */
-const commitsLine = (stats: ReturnType<typeof takeSpanStats>, deliveries: number) => {
-  const count = (label: string) => stats.find(([l]) => l === label)?.[1].count ?? 0
-  const transactions = count(transactionLabel)
-  const single = count(autocommitLabel)
-  return `postgres commits by the service: ${fmt(transactions + single)} (${fmt(transactions)} transactions + ` +
-    `${fmt(single)} single statements) = ${fmt((transactions + single) / Math.max(1, deliveries), 2)} per delivery`
-}
-
-const StatsTracer = Layer.unwrapEffect(
-  Effect.map(Effect.tracer, (base) => {
-    const tracer: Tracer.Tracer = {
-      ...base,
-      span(name, parent, context, links, startTime, kind, options) {
-        const span = base.span(name, parent, context, links, startTime, kind, options)
-        const end = span.end.bind(span)
-        ;(span as { end: Tracer.Span["end"] }).end = (endTime, exit) => {
-          end(endTime, exit)
-          const ms = Number(endTime - startTime) / 1e6
-          recordTiming(spanLabel(span), ms)
-          if (span.name === "sql.execute" && !insideTransaction(span)) recordTiming(autocommitLabel, ms)
-        }
-        return span
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    }
-    return Layer.setTracer(tracer)
-  })
-)
-
-const recordTiming = (label: string, ms: number) => {
-  const stat = spanStats.get(label) ?? { count: 0, totalMs: 0, maxMs: 0 }
-  stat.count++
-  stat.totalMs += ms
-  if (ms > stat.maxMs) stat.maxMs = ms
-  spanStats.set(label, stat)
-}
-
-/**
- * Times the service's Kafka consumer from outside: each eachMessage call
- * (handler + offset commit, as KafkaLive runs them) and each commitOffsets.
- * kafkajs is one module instance, so wrapping Client.prototype.consumer
- * reaches the consumers KafkaLive creates.
- */
-const instrumentKafkaConsumers = () => {
-  type Consumer = ReturnType<KafkaJs["consumer"]>
-  const original = KafkaJs.prototype.consumer
-  KafkaJs.prototype.consumer = function(this: KafkaJs, ...args: Parameters<KafkaJs["consumer"]>): Consumer {
-    const consumer = original.apply(this, args)
-    const commitOffsets = consumer.commitOffsets.bind(consumer)
-    consumer.commitOffsets = async (offsets) => {
-      const t = performance.now()
-      try {
-        return await commitOffsets(offsets)
-      } finally {
-        recordTiming("kafka: consumer.commitOffsets", performance.now() - t)
-      }
-    }
-    const run = consumer.run.bind(consumer)
-    consumer.run = (config) => {
-      const eachMessage = config?.eachMessage
-      return run(eachMessage === undefined ? config : {
-        ...config,
-        eachMessage: async (payload) => {
-          const t = performance.now()
-          try {
-            return await eachMessage(payload)
-          } finally {
-            recordTiming("kafka: eachMessage (handler + commit)", performance.now() - t)
-          }
-        }
-      })
-    }
-    return consumer
-  }
-}
-
-const takeSpanStats = () => {
-  const out = [...spanStats.entries()].sort((a, b) => b[1].totalMs - a[1].totalMs)
-  spanStats.clear()
-  return out
-}
-
-// ---------------------------------------------------------------------------
-// The receiver process
-
-interface Receiver {
-  readonly url: string
-  readonly pid: number
-  readonly reset: () => Promise<void>
-  readonly stats: () => Promise<{ count: number; first: number; last: number }>
-  /** [deliveryId, sentAt, receivedAt] of every delivery since the last take/reset. */
-  readonly take: () => Promise<Array<[string, number, number]>>
-}
-
-const startReceiver = async (): Promise<Receiver> => {
-  const child: ChildProcess = fork(join(repoRoot, "bench", "receiver.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"]
-  })
-  cleanups.push({
-    name: "receiver process",
-    run: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-      child.kill("SIGTERM")
-      await withTimeout("receiver exit", 5000, exited).catch(() => child.kill("SIGKILL"))
-    }
-  })
-  const waiting = new Map<string, Array<{ resolve: (message: any) => void; reject: (e: Error) => void }>>()
-  let gone: Error | undefined
-  const fail = (e: Error) => {
-    gone ??= e
-    for (const queue of waiting.values()) for (const w of queue.splice(0)) w.reject(e)
-  }
-  child.on("message", (message: { type: string }) => waiting.get(message.type)?.shift()?.resolve(message))
-  child.on("error", (e) => fail(new Error(`receiver process: ${e.message}`)))
-  child.on("exit", (code, signal) => fail(new Error(`the receiver process exited (${signal ?? code})`)))
-  const ask = <A>(type: string, reply: string): Promise<A> =>
-    withTimeout(`receiver ${type}`, 30_000, new Promise<A>((resolve, reject) => {
-      if (gone) return reject(gone)
-      const queue = waiting.get(reply) ?? []
-      queue.push({ resolve, reject })
-      waiting.set(reply, queue)
-      if (type !== "") child.send({ type }, (e) => e && reject(e))
-    }))
-  const ready = await ask<{ port: number }>("", "ready")
-  return {
-    url: `http://127.0.0.1:${ready.port}`,
-    pid: child.pid!,
-    reset: () => ask("reset", "reset").then(() => undefined),
-    stats: () => ask("stats", "stats"),
-    take: () => ask<{ records: Array<[string, number, number]> }>("take", "records").then((m) => m.records)
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Infrastructure: database, Kafka broker
-
-const withClient = async <A>(url: string, use: (client: pg.Client) => Promise<A>): Promise<A> => {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
-  await client.connect()
-  try {
-    return await use(client)
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
-const createDatabase = async (): Promise<string> => {
-  await withClient(settings.adminDatabaseUrl, (c) => c.query(`CREATE DATABASE "${databaseName}"`))
-  cleanups.push({
-    name: `drop database ${databaseName}`,
-    run: () =>
-      withClient(settings.adminDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`))
-  })
-  const url = new URL(settings.adminDatabaseUrl)
-  url.pathname = `/${databaseName}`
-  return url.toString()
-}
-
-const ownBrokerPid = (): number | undefined => {
-  try {
-    const cacheDir = process.env["KAFKA_CACHE_DIR"] || join(repoRoot, ".cache")
-    const pid = Number(readFileSync(join(cacheDir, "kafka-run", `port-${OWN_KAFKA_PORT}`, "broker.pid"), "utf8").trim())
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-const kafkaBrokers = async (): Promise<{ brokers: Array<string>; started: boolean }> => {
-  if (settings.kafkaBrokers.trim() !== "") {
-    return { brokers: settings.kafkaBrokers.split(",").map((s) => s.trim()).filter((s) => s !== ""), started: false }
-  }
-  const env = { ...process.env, KAFKA_PORT: String(OWN_KAFKA_PORT) }
-  const script = join(repoRoot, "scripts", "kafka-broker.sh")
-  await run(script, ["fetch"], env, 300_000)
-  progress(`starting a Kafka broker on 127.0.0.1:${OWN_KAFKA_PORT}`)
-  // Registered first: a start that fails half-way still leaves a process and a data dir behind.
-  cleanups.push({ name: "stop the Kafka broker", run: () => run(script, ["stop"], env, 60_000) })
-  const out = await run(script, ["start"], env, 150_000)
-  const line = /^KAFKA_BROKERS=(.+)$/m.exec(out)
-  if (!line) throw new Error(`kafka-broker.sh start printed no KAFKA_BROKERS line:\n${out}`)
-  return { brokers: line[1]!.trim().split(","), started: true }
-}
 
 // ---------------------------------------------------------------------------
 // The service, assembled as `serve` does (src/cli/commands/serve.ts: MainLive + LiveInfra),
@@ -504,8 +121,10 @@ const serviceConfig = (databaseUrl: string, brokers: ReadonlyArray<string>): App
     brokers,
     clientId: `is-bench-${runId}`,
     groupId: `is-bench-${runId}`,
-    eventTopics: new RegExp(`^${eventTopic.replaceAll(".", "\\.")}$`)
+    eventTopics: new RegExp(`^${eventTopic.replaceAll(".", "\\.")}$`),
+    maxMessageBytes: 1_000_000
   },
+  events: { maxBytes: 1024 * 1024, maxDepth: 64 },
   adminToken: Redacted.make(adminToken),
   otlpEndpoint: Option.none(),
   // WEBHOOK_TIMEOUT_MS default, WEBHOOK_ALLOW_INSECURE_TARGETS=true (the receiver is http://127.0.0.1)
@@ -659,69 +278,21 @@ const awaitDelivered = async (
 // ---------------------------------------------------------------------------
 // Phase 1: the ceiling
 
-const ceiling = async (url: string, body: Uint8Array) => {
-  const agent = new Agent({ keepAliveTimeout: 4_000 })
-  const latencies: Array<number> = []
-  let errors = 0
-  const start = performance.now()
-  const deadline = start + settings.ceilingSeconds * 1000
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      const t = performance.now()
-      try {
-        const res = await undiciRequest(url, {
-          dispatcher: agent,
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "x-ss3-event": types.burst,
-            "x-ss3-signature": `sha256=${"0".repeat(64)}`
-          },
-          body
-        })
-        await res.body.text()
-        latencies.push(performance.now() - t)
-      } catch {
-        errors++
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: settings.ceilingConcurrency }, loop))
-  const seconds = (performance.now() - start) / 1000
-  await agent.close()
-  return { requests: latencies.length, errors, seconds, rate: latencies.length / seconds, latency: distribution(latencies) }
-}
+const ceiling = (url: string, body: Uint8Array) =>
+  plainPosts({
+    url,
+    body,
+    headers: { "x-ss3-event": types.burst, "x-ss3-signature": `sha256=${"0".repeat(64)}` },
+    concurrency: settings.ceilingConcurrency,
+    seconds: settings.ceilingSeconds
+  })
 
 // ---------------------------------------------------------------------------
 // Report pieces
 
-const spanTable = (stats: ReturnType<typeof takeSpanStats>, phaseSeconds: number, deliveries: number) =>
-  table(
-    ["timing (service, client-side; busy % = total ÷ phase time)", "count", "per delivery", "total s", "busy %", "mean ms", "max ms"],
-    stats.filter(([label]) => label !== autocommitLabel).slice(0, 14).map(([label, s]) => [
-      label.length > 80 ? `${label.slice(0, 77)}...` : label,
-      fmt(s.count),
-      deliveries > 0 ? fmt(s.count / deliveries, 3) : "n/a",
-      fmt(s.totalMs / 1000, 2),
-      fmt((s.totalMs / 1000 / phaseSeconds) * 100, 0),
-      fmt(s.totalMs / s.count, 2),
-      fmt(s.maxMs, 1)
-    ])
-  )
-
-const cpuTable = (rows: Array<[string, number]>) =>
-  table([`cpu (cores of ${readCpuCount()})`, "cores"], rows.map(([n, c]) => [n, fmt(c, 2)]))
-
-const readCpuCount = () => {
-  try {
-    return readFileSync("/proc/cpuinfo", "utf8").split("\n").filter((l) => l.startsWith("processor")).length
-  } catch {
-    return Number.NaN
-  }
-}
 
 /** Timeline after publish start: deliveries created, received and DELIVERED per second, in at most ~15 buckets. */
-const timeline = (rows: ReadonlyArray<DeliveryRow>, received: ReadonlyArray<[string, number, number]>, since: number) => {
+const timeline = (rows: ReadonlyArray<DeliveryRow>, received: ReadonlyArray<ReceiveRecord>, since: number) => {
   const times = [...rows.flatMap((r) => [r.created, r.delivered ?? Number.NaN]), ...received.map((r) => r[2])]
     .filter((t) => Number.isFinite(t))
   const span = Math.max(1, (Math.max(...times) - since) / 1000)
@@ -747,9 +318,6 @@ const timeline = (rows: ReadonlyArray<DeliveryRow>, received: ReadonlyArray<[str
 // ---------------------------------------------------------------------------
 // Main
 
-const sourceState = () =>
-  run("git", ["describe", "--always", "--dirty"], process.env, 10_000).then((out) => out.trim(), () => "unknown")
-
 const main = async () => {
   const cpuCount = readCpuCount()
   const source = await sourceState()
@@ -759,31 +327,32 @@ const main = async () => {
   )
 
   // Receiver, database and broker at once.
-  const [receiver, databaseUrl, kafka] = await Promise.all([startReceiver(), createDatabase(), kafkaBrokers()])
+  const [receiver, databaseUrl, kafka] = await Promise.all([
+    startReceiver(),
+    createDatabase(settings.adminDatabaseUrl, databaseName),
+    kafkaBroker(settings.kafkaBrokers, OWN_KAFKA_PORT)
+  ])
   progress(`receiver ${receiver.url} (pid ${receiver.pid}); database ${databaseName}; Kafka ${kafka.brokers.join(",")}`)
-  const brokerPid = kafka.started ? ownBrokerPid() : undefined
+  const brokerPid = kafka.pid
 
   // The event topic exists before the service subscribes (it would otherwise see it only after a refresh).
   const client = new KafkaJs({ clientId: `is-bench-publisher-${runId}`, brokers: kafka.brokers, logLevel: logLevel.ERROR })
   const admin = client.admin()
   await admin.connect()
   await admin.createTopics({ topics: [{ topic: eventTopic, numPartitions: settings.partitions }], waitForLeaders: true })
-  cleanups.push({
-    name: "delete the event topic",
-    run: async () => {
-      if (!kafka.started) await admin.deleteTopics({ topics: [eventTopic] }).catch(() => undefined)
-      await admin.disconnect()
-    }
+  onCleanup("delete the event topic", async () => {
+    if (!kafka.started) await admin.deleteTopics({ topics: [eventTopic] }).catch(() => undefined)
+    await admin.disconnect()
   })
   const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await producer.connect()
-  cleanups.push({ name: "publisher", run: () => producer.disconnect() })
+  onCleanup("publisher", () => producer.disconnect())
 
   // The service.
   if (settings.spans) instrumentKafkaConsumers()
   const config = serviceConfig(databaseUrl, kafka.brokers)
   const runtime = ManagedRuntime.make(serviceLayer(config))
-  cleanups.push({ name: "stop the service", run: () => runtime.dispose() })
+  onCleanup("stop the service", () => runtime.dispose())
   const started = wallNow()
   await withTimeout("service start", 90_000, runtime.runtime())
   const baseUrl = await runtime.runPromise(HttpServer.addressFormattedWith((address) => Effect.succeed(address)))
@@ -791,7 +360,7 @@ const main = async () => {
 
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
-  cleanups.push({ name: "observer connection", run: () => db.end() })
+  onCleanup("observer connection", () => db.end())
 
   // Subscriptions through the admin API. Subscription i of a store matches the
   // warm-up and burst events; the first BENCH_LATENCY_FANOUT also the steady ones.
@@ -1024,25 +593,4 @@ const main = async () => {
   say(`rerun: ${envPrefix ? `${envPrefix} ` : ""}npm run bench:webhooks   (or: npx tsx bench/webhooks.ts)`)
   process.stdout.write(`${out.join("\n")}\n`)
 }
-
-const deadline = setTimeout(() => {
-  progress(`the run took longer than ${RUN_DEADLINE_MS / 1000} s: cleaning up`)
-  void cleanup().finally(() => process.exit(1))
-}, RUN_DEADLINE_MS)
-
-main()
-  .then(
-    () => 0,
-    (e: unknown) => {
-      // Once a signal started the cleanup, what fails next is its consequence.
-      if (cleaningUp === undefined) progress(`failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
-      return 1
-    }
-  )
-  .then(async (code) => {
-    await cleanup()
-    clearTimeout(deadline)
-    progress(`done (${((wallNow() - t0) / 1000).toFixed(1)} s)`)
-    // kafkajs and pg may keep timers around; the run is over.
-    process.exit(code)
-  })
+runBenchmark(main, RUN_DEADLINE_MS)

@@ -71,6 +71,7 @@ describe("fuzzing request bodies (real PostgreSQL)", () => {
           ["POST", `/stores/${storeId}/connectors`],
           ["PATCH", `/stores/${storeId}/connectors/${config.body.id}`],
           ["PUT", `/stores/${storeId}/connectors/${config.body.id}/credentials`],
+          ["POST", `/stores/${storeId}/connectors/${config.body.id}/runs/retry`],
           ["POST", "/dev/events"]
         ] as const
         const statuses = new Map<number, number>()

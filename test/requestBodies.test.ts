@@ -1,6 +1,6 @@
 /**
  * Bodies bounded, errors exact, on every route that takes a body (webhooks,
- * credentials, connectors, the token endpoint, dev events), through the real
+ * credentials, connectors and their runs, the token endpoint, dev events), through the real
  * HTTP server: a 413 with the API's error body, decided before the body is
  * read (declared length, chunked, Expect: 100-continue); unknown fields a 400
  * naming them; every failing field reported; no more than ~100 characters of
@@ -30,6 +30,7 @@ const routes = (storeId: string, subscriptionId: string, configId: string) => [
   },
   { method: "PATCH", path: `/stores/${storeId}/connectors/${configId}`, body: { displayName: "renamed" } },
   { method: "PUT", path: `/stores/${storeId}/connectors/${configId}/credentials`, body: { apiKey: "k", apiSecret: "s" } },
+  { method: "POST", path: `/stores/${storeId}/connectors/${configId}/runs/retry`, body: { status: "FAILED" } },
   { method: "POST", path: "/dev/events", body: { eventType: "order.placed", storeId } }
 ] as const
 

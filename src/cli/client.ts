@@ -12,6 +12,7 @@ import {
 import { Cause, Config, Console, Data, Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { StoreId } from "../domain/EventEnvelope.ts"
 import { makeVaultDev } from "../layers/VaultDev.ts"
+import { ConnectorRunsApi } from "../programs/http/ConnectorRunsApi.ts"
 import { ConnectorsApi } from "../programs/http/ConnectorsApi.ts"
 import { CredentialsApi } from "../programs/http/CredentialsApi.ts"
 import { DevApi } from "../programs/http/DevApi.ts"
@@ -145,6 +146,7 @@ export class ClientApi extends HttpApi.make("integration-service")
   .add(WebhooksApi)
   .add(DevApi)
   .add(ConnectorsApi)
+  .add(ConnectorRunsApi)
   .add(CredentialsApi)
 {}
 

@@ -37,8 +37,10 @@ export const makeAppConfigDev = (dataDir: string) =>
         brokers: ["in-process"],
         clientId: "integration-service",
         groupId: "integration-service",
-        eventTopics: env.eventTopics
+        eventTopics: env.eventTopics,
+        maxMessageBytes: env.kafkaMaxMessageBytes
       },
+      events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
       adminToken,
       otlpEndpoint: env.otlpEndpoint,
       webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true },

@@ -47,6 +47,18 @@ const envSettings = Config.all({
     Config.validate({ message: "must be between 1024 and 10485760", validation: (n) => n >= 1024 && n <= 10 * 1024 * 1024 }),
     Config.withDefault(64 * 1024)
   ),
+  kafkaMaxMessageBytes: Config.integer("KAFKA_MAX_MESSAGE_BYTES").pipe(
+    Config.validate({ message: "must be between 10000 and 100000000", validation: (n) => n >= 10_000 && n <= 100_000_000 }),
+    Config.withDefault(1_000_000)
+  ),
+  eventMaxBytes: Config.integer("EVENT_MAX_BYTES").pipe(
+    Config.validate({ message: "must be between 1024 and 100000000", validation: (n) => n >= 1024 && n <= 100_000_000 }),
+    Config.withDefault(1024 * 1024)
+  ),
+  eventMaxDepth: Config.integer("EVENT_MAX_DEPTH").pipe(
+    Config.validate({ message: "must be between 2 and 1000", validation: (n) => n >= 2 && n <= 1000 }),
+    Config.withDefault(64)
+  ),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),

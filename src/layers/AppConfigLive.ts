@@ -99,7 +99,14 @@ export const makeAppConfigLive = Effect.gen(function*() {
     mode: "live",
     port: env.port,
     databaseUrl,
-    kafka: { brokers, clientId: "integration-service", groupId: "integration-service", eventTopics: env.eventTopics },
+    kafka: {
+      brokers,
+      clientId: "integration-service",
+      groupId: "integration-service",
+      eventTopics: env.eventTopics,
+      maxMessageBytes: env.kafkaMaxMessageBytes
+    },
+    events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
     adminToken,
     otlpEndpoint,
     webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets },

@@ -1,24 +1,9 @@
-import { Deferred, Duration, Effect, Exit, FiberSet, Layer, Runtime, Schedule, type Scope } from "effect"
-import {
-  Kafka as KafkaJs,
-  logLevel,
-  Partitioners,
-  type EachBatchPayload,
-  type EachMessagePayload,
-  type KafkaMessage,
-  type IHeaders,
-  type LogEntry,
-  type Message
-} from "kafkajs"
+import { Deferred, Duration, Effect, Layer, Schedule, type Scope } from "effect"
+import { Kafka as KafkaJs, logLevel, Partitioners } from "kafkajs"
 import { AppConfig } from "../services/AppConfig.ts"
-import {
-  type ConsumeOptions,
-  type IncomingMessage,
-  Kafka,
-  KafkaError,
-  type KafkaShape,
-  type OutgoingMessage
-} from "../services/Kafka.ts"
+import { type ConsumeOptions, Kafka, KafkaError, type KafkaShape } from "../services/Kafka.ts"
+import { startMember } from "./kafka/member.ts"
+import { errorText, isPermanentPublishError, kafkaJsLogger, lazily, type Mode, sameTopics, toKafkaMessage } from "./kafka/support.ts"
 
 export interface KafkaLiveOptions {
   readonly brokers: ReadonlyArray<string>
@@ -30,6 +15,7 @@ export interface KafkaLiveOptions {
   /** The idempotent producer retries forever on its own; a publish gives up (KafkaError) after this. Default 30 s. */
   readonly publishTimeout?: Duration.DurationInput
   readonly consumer?: {
+    /** Default 10 s (kafkajs: 30 s); heartbeats every 1 s. */
     readonly sessionTimeout?: number
     readonly heartbeatInterval?: number
     readonly rebalanceTimeout?: number
@@ -43,86 +29,6 @@ export const defaultHandlerRetry: Schedule.Schedule<unknown, unknown> = Schedule
 )
 
 const restartBackoff = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")))
-
-const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
-
-/** Connects on first use; a failed connect is attempted again next time. */
-const lazily = (connect: () => Promise<void>) => {
-  let pending: Promise<void> | undefined
-  return {
-    get: () =>
-      (pending ??= connect().catch((e: unknown) => {
-        pending = undefined
-        throw e
-      })),
-    started: () => pending !== undefined
-  }
-}
-
-const kafkaJsLogger = (runtime: Runtime.Runtime<never>) => () => (entry: LogEntry) => {
-  const { message, timestamp: _timestamp, logger: _logger, stack: _stack, ...extra } = entry.log
-  const log =
-    entry.level === logLevel.ERROR ? Effect.logError : entry.level === logLevel.WARN ? Effect.logWarning : Effect.logDebug
-  Runtime.runFork(runtime)(log(String(message)).pipe(Effect.annotateLogs({ kafkajs: entry.namespace, ...extra })))
-}
-
-const toKafkaMessage = (m: OutgoingMessage): Message => ({
-  key: m.key,
-  value: m.value,
-  ...(m.headers ? { headers: { ...m.headers } } : {})
-})
-
-const decodeHeaders = (headers: IHeaders | undefined): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    // Kafka allows repeated header names; like Java's lastHeader, the last one wins.
-    const last = Array.isArray(value) ? value[value.length - 1] : value
-    if (last !== undefined) out[name] = typeof last === "string" ? last : last.toString("utf8")
-  }
-  return out
-}
-
-const toIncoming = ({ message, partition, topic }: {
-  readonly message: KafkaMessage
-  readonly partition: number
-  readonly topic: string
-}): IncomingMessage => ({
-  topic,
-  partition,
-  offset: message.offset,
-  key: message.key == null ? null : message.key.toString("utf8"),
-  value: message.value,
-  headers: decodeHeaders(message.headers),
-  timestamp: message.timestamp
-})
-
-const sameTopics = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
-  a.length === b.length && a.every((t, i) => t === b[i])
-
-/** How the member hands messages over: one by one, or a partition's batch at a time. */
-type Mode<E, R> =
-  | { readonly _tag: "Messages"; readonly handler: (message: IncomingMessage) => Effect.Effect<void, E, R> }
-  | {
-    readonly _tag: "Batches"
-    readonly handler: (messages: ReadonlyArray<IncomingMessage>) => Effect.Effect<void, E, R>
-    readonly maxBatchSize: number
-  }
-
-/** Tracks eachMessage calls in progress so a stop can wait for them before kafkajs stops committing. */
-class InFlight {
-  stopping = false
-  private active = 0
-  private waiters: Array<() => void> = []
-  enter() {
-    this.active++
-  }
-  leave() {
-    if (--this.active === 0) for (const wake of this.waiters.splice(0)) wake()
-  }
-  drained(): Promise<void> {
-    return this.active === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve))
-  }
-}
 
 export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaShape, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -173,7 +79,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
         }).pipe(
           Effect.zipRight(Effect.tryPromise({
             try: () => producer.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) }),
-            catch: (e) => new KafkaError({ operation: "publish", reason: errorText(e) })
+            catch: (e) => new KafkaError({ operation: "publish", reason: errorText(e), permanent: isPermanentPublishError(e) })
           })),
           Effect.timeoutFail({
             duration: publishTimeout,
@@ -197,169 +103,6 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
       return withAdmin((a) => a.listTopics()).pipe(Effect.map((topics) => topics.filter((t) => re.test(t)).sort()))
     }
 
-    /** One kafkajs consumer for a fixed topic set; the scope's close stops it gracefully. */
-    const startMember = <E, R>(
-      options: ConsumeOptions,
-      topics: ReadonlyArray<string>,
-      mode: Mode<E, R>,
-      runtime: Runtime.Runtime<R>
-    ) =>
-      Effect.gen(function*() {
-        const consumer = kafka.consumer({
-          groupId: options.groupId,
-          allowAutoTopicCreation: false,
-          ...(tuning.sessionTimeout !== undefined ? { sessionTimeout: tuning.sessionTimeout } : {}),
-          ...(tuning.heartbeatInterval !== undefined ? { heartbeatInterval: tuning.heartbeatInterval } : {}),
-          ...(tuning.rebalanceTimeout !== undefined ? { rebalanceTimeout: tuning.rebalanceTimeout } : {}),
-          maxWaitTimeInMs: tuning.maxWaitTimeInMs ?? 1000
-        })
-        const inFlight = new InFlight()
-        const joined = yield* Deferred.make<void>()
-        const crashed = yield* Deferred.make<never, KafkaError>()
-        consumer.on(consumer.events.GROUP_JOIN, () => Deferred.unsafeDone(joined, Exit.void))
-        consumer.on(consumer.events.CRASH, ({ payload }) => {
-          // With restart=true kafkajs reconnects by itself; otherwise this member is dead.
-          if (!payload.restart) {
-            Deferred.unsafeDone(crashed, Exit.fail(new KafkaError({ operation: "consume", reason: errorText(payload.error) })))
-          }
-        })
-
-        // Runner.commitOffsets silently skips once kafkajs is stopping, so in-flight handlers
-        // must finish (and commit) before consumer.stop is called.
-        yield* Effect.addFinalizer(() =>
-          Effect.gen(function*() {
-            inFlight.stopping = true
-            yield* Effect.promise(() => inFlight.drained())
-            yield* Effect.tryPromise(() => consumer.disconnect()).pipe(
-              Effect.catchAll((e) => Effect.logWarning("kafka consumer did not disconnect cleanly", e))
-            )
-          })
-        )
-        // Made after the finalizer above, so pending resumes are cancelled before the consumer stops.
-        const runTimer = yield* FiberSet.makeRuntime<never>()
-        const retries = new Map<string, { readonly offset: string; readonly driver: Schedule.ScheduleDriver<unknown, unknown> }>()
-
-        // The fetcher waits until every batch of a fetch is handled before fetching again, so
-        // retrying inside eachMessage would stall all partitions. A failed message is instead
-        // seeked back to and its partition paused until the backoff delay has passed.
-        const handleMessages = (
-          at: { readonly topic: string; readonly partition: number; readonly offset: string },
-          pause: () => void,
-          handle: Effect.Effect<void, E, R>
-        ) => {
-          const { offset, partition, topic } = at
-          const key = `${partition}:${topic}`
-          const retryLater = Effect.gen(function*() {
-            const previous = retries.get(key)
-            const state = previous?.offset === offset
-              ? previous
-              : { offset, driver: yield* Schedule.driver(handlerRetry) }
-            retries.set(key, state)
-            consumer.seek({ topic, partition, offset })
-            pause()
-            if (inFlight.stopping) return
-            runTimer(state.driver.next(undefined).pipe(
-              Effect.ignore,
-              // Throws while kafkajs restarts after a crash; the restarted member is not paused anyway.
-              Effect.zipRight(Effect.try(() => {
-                if (!inFlight.stopping) consumer.resume([{ topic, partitions: [partition] }])
-              })),
-              Effect.ignore
-            ))
-          })
-          return handle.pipe(
-            Effect.matchCauseEffect({
-              onFailure: (cause) =>
-                Effect.logWarning("kafka message handler failed; retrying the same message", cause).pipe(
-                  Effect.zipRight(retryLater),
-                  Effect.as(false)
-                ),
-              onSuccess: () => Effect.sync(() => retries.delete(key)).pipe(Effect.as(true))
-            }),
-            Effect.annotateLogs({ topic, partition, offset })
-          )
-        }
-
-        const eachMessage = (handler: (message: IncomingMessage) => Effect.Effect<void, E, R>) =>
-        async (payload: EachMessagePayload) => {
-          // Once stopping, leave the rest of the batch unhandled (and uncommitted).
-          if (inFlight.stopping) {
-            payload.pause()
-            return
-          }
-          inFlight.enter()
-          try {
-            const succeeded = await Runtime.runPromise(runtime)(
-              handleMessages(
-                { topic: payload.topic, partition: payload.partition, offset: payload.message.offset },
-                payload.pause,
-                handler(toIncoming(payload))
-              )
-            )
-            // A commit error propagates to kafkajs, which rejoins the group on a rebalance.
-            if (succeeded) {
-              const next = (BigInt(payload.message.offset) + 1n).toString()
-              await consumer.commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: next }])
-            }
-          } finally {
-            inFlight.leave()
-          }
-          if (inFlight.stopping) payload.pause()
-        }
-
-        const eachBatch = (
-          handler: (messages: ReadonlyArray<IncomingMessage>) => Effect.Effect<void, E, R>,
-          maxBatchSize: number
-        ) =>
-        async (payload: EachBatchPayload) => {
-          const { batch } = payload
-          inFlight.enter()
-          try {
-            for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
-              // Once stopping (or after a rebalance took the partition), leave the rest uncommitted.
-              if (inFlight.stopping || !payload.isRunning() || payload.isStale()) {
-                if (inFlight.stopping) payload.pause()
-                return
-              }
-              const chunk = batch.messages.slice(start, start + maxBatchSize)
-              const first = chunk[0]!
-              const last = chunk[chunk.length - 1]!
-              const succeeded = await Runtime.runPromise(runtime)(
-                handleMessages(
-                  { topic: batch.topic, partition: batch.partition, offset: first.offset },
-                  payload.pause,
-                  handler(chunk.map((message) => toIncoming({ message, topic: batch.topic, partition: batch.partition })))
-                )
-              )
-              if (!succeeded) return
-              const next = (BigInt(last.offset) + 1n).toString()
-              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
-              payload.resolveOffset(last.offset)
-              await payload.heartbeat()
-            }
-          } finally {
-            inFlight.leave()
-          }
-        }
-
-        yield* Effect.tryPromise({
-          try: async () => {
-            await consumer.connect()
-            await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true })
-            await consumer.run({
-              autoCommit: false,
-              partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-              ...(mode._tag === "Messages"
-                ? { eachMessage: eachMessage(mode.handler) }
-                : { eachBatchAutoResolve: false, eachBatch: eachBatch(mode.handler, mode.maxBatchSize) })
-            })
-          },
-          catch: (e) => new KafkaError({ operation: "consume", reason: errorText(e) })
-        })
-        // run() also resolves when the first join crashed; GROUP_JOIN is the real signal.
-        yield* Effect.raceFirst(Deferred.await(joined), Deferred.await(crashed))
-        return { crashed }
-      })
 
     const run = <E, R>(options: ConsumeOptions, mode: Mode<E, R>) =>
       Effect.gen(function*() {
@@ -389,7 +132,7 @@ export const makeKafkaLive = (options: KafkaLiveOptions): Effect.Effect<KafkaSha
             ? markReady.pipe(Effect.zipRight(nextTopics(topics)))
             : Effect.scoped(
               Effect.gen(function*() {
-                const member = yield* startMember(options, topics, mode, runtime)
+                const member = yield* startMember(kafka, { tuning, handlerRetry }, options, topics, mode, runtime)
                 yield* markReady
                 return yield* Effect.raceFirst(nextTopics(topics), Deferred.await(member.crashed))
               })

@@ -1,27 +1,54 @@
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
+import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
+import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
+import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
+import type { ConnectorRegistry } from "./connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "./connectors/ConnectorRuntime.ts"
 import { ConnectorRegistryLive } from "./connectors/registry.ts"
 import { CredentialValidator } from "./credentials/CredentialValidator.ts"
+import { DeliveryEngineLive } from "./delivery/DeliveryEngine.ts"
+import { DeliveryLanes } from "./delivery/DeliveryLane.ts"
+import { DeliverySignalsLive } from "./delivery/DeliverySignals.ts"
+import { FanOutConsumerLive } from "./fanout/FanOutConsumer.ts"
 import { HttpApiLive } from "./http/HttpApiLive.ts"
 import { MigrationsLive } from "./migrate.ts"
-import { DeliverySignalsLive } from "./webhooks/DeliverySignals.ts"
-import { DeliveryWorkersLive } from "./webhooks/DeliveryWorkers.ts"
-import { FanOutConsumerLive } from "./webhooks/FanOutConsumer.ts"
 import { SigningSecrets } from "./webhooks/SigningSecrets.ts"
+import { makeWebhookLane } from "./webhooks/WebhookLane.ts"
+
+/** The kinds of delivery the engine runs: webhook POSTs and connector runs, each in its own lane. */
+const DeliveryLanesLive = Layer.effect(DeliveryLanes, Effect.all([makeWebhookLane, makeConnectorLane]))
+
+/**
+ * One instance's delivery engine with its lanes, needing only the signals and
+ * the infrastructure (a test starts a second "instance" on the same database
+ * with it). Inside MainLive its SigningSecrets and ConnectorRuntime are the
+ * ones the HTTP API uses (layers are shared by reference within one build).
+ */
+export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
+  Layer.provide(DeliveryLanesLive),
+  Layer.provide([SigningSecrets.Default, ConnectorRuntime.Default]),
+  Layer.provide(DeliveryStoreSql)
+)
 
 /**
  * Everything the service runs: the HTTP API, the Kafka fan-out consumer, the
- * delivery workers (webhooks and connector runs) and the connector pollers,
+ * delivery engine (webhooks and connector runs) and the connector pollers,
  * each scoped: their fibers stop when the layer is released. The migrations
  * complete first.
+ * `connectors` are the connector types it runs (tests add their own).
  * Infrastructure (Db, Kafka, Vault, HttpOut, Dns, PasswordHasher, Notifications, HttpServer, AppConfig) is
  * provided by `LiveInfra` or `DevInfra` (src/layers/Infra.ts).
  */
-export const MainLive = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryWorkersLive).pipe(
-  Layer.provide(ConnectorPolling.Default),
-  Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
-  Layer.provideMerge(ConnectorRuntime.Default),
-  Layer.provide(ConnectorRegistryLive),
-  Layer.provide(MigrationsLive)
-)
+export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
+  Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
+    Layer.provide(ConnectorPolling.Default),
+    Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
+    Layer.provide(ConnectorRuntime.Default),
+    Layer.provide(connectors),
+    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql]),
+    Layer.provide(MigrationsLive)
+  )
+
+/** The service with every connector it ships (src/programs/connectors/registry.ts). */
+export const MainLive = makeMain(ConnectorRegistryLive)

@@ -12,6 +12,14 @@ export interface AppConfigShape {
     readonly groupId: string
     /** Topics the event consumer reads. */
     readonly eventTopics: RegExp
+    /** The largest message the brokers accept (their message.max.bytes): larger outbox messages are set aside. */
+    readonly maxMessageBytes: number
+  }
+  /** Consumed events over these limits are quarantined, not taken in. */
+  readonly events: {
+    readonly maxBytes: number
+    /** Nesting depth of the JSON (objects and arrays). */
+    readonly maxDepth: number
   }
   /** At least `minAdminTokenLength` characters (start-up refuses a shorter one). */
   readonly adminToken: Redacted.Redacted<string>

@@ -3,6 +3,8 @@ import { Context, Data, type Effect, type Scope } from "effect"
 export class KafkaError extends Data.TaggedError("KafkaError")<{
   readonly operation: "connect" | "publish" | "consume" | "admin"
   readonly reason: string
+  /** The broker refused the messages themselves (too large, invalid): sending them again cannot succeed. */
+  readonly permanent?: boolean
 }> {
   override get message() {
     return `kafka ${this.operation} failed: ${this.reason}`

@@ -29,7 +29,7 @@ export interface FakeRequest {
 export interface FakeResponse {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
-  /** A string is sent as it is; anything else as JSON. */
+  /** A string or bytes are sent as they are; anything else as JSON. */
   readonly body?: unknown
 }
 
@@ -92,8 +92,11 @@ export const fakeServer = (initial: FakeHandler) =>
               return json(500, { error: { code: 500, message: `fake server: ${message}`, status: "INTERNAL" } })
             })
             .then((response) => {
+              const raw = response.body instanceof Uint8Array
               const text = response.body === undefined
                 ? ""
+                : raw
+                ? Buffer.from(response.body as Uint8Array)
                 : typeof response.body === "string"
                 ? response.body
                 : JSON.stringify(response.body)

@@ -51,6 +51,11 @@ export interface AmazonFake extends FakeServer {
   ordersDelayMs: number
   /** The most getOrders requests in flight at once. */
   maxOrdersInFlight: number
+  /** The LWA token grant answers after this long (to see whether two calls fetch a token each). */
+  tokenDelayMs: number
+  /** Every access token issued so far is refused from now on (SP-API's 403 for an invalid token). */
+  readonly revokeTokens: () => void
+  readonly tokenRequests: () => number
   readonly ordersRequests: () => ReadonlyArray<FakeRequest>
   readonly listingRequests: () => ReadonlyArray<FakeRequest>
 }
@@ -65,6 +70,7 @@ const accepted = (request: FakeRequest): FakeResponse =>
  */
 export const amazonFake = Effect.gen(function*() {
   const issued: Array<string> = []
+  let revoked = 0
   let inFlight = 0
   const state = {} as AmazonFake
   const server = yield* fakeServer(async (request) => {
@@ -76,7 +82,8 @@ export const amazonFake = Effect.gen(function*() {
       ) {
         return json(401, { error: "invalid_client", error_description: "Client authentication failed" })
       }
-      const token = `Atza|framework-${issued.length + 1}`
+      if (state.tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.tokenDelayMs))
+      const token = `Atza|framework-${issued.length + revoked + 1}`
       issued.push(token)
       return json(200, { access_token: token, token_type: "bearer", expires_in: 3600 })
     }
@@ -104,6 +111,12 @@ export const amazonFake = Effect.gen(function*() {
     orders: [] as ReadonlyArray<AmazonOrder>,
     ordersDelayMs: 0,
     maxOrdersInFlight: 0,
+    tokenDelayMs: 0,
+    revokeTokens: () => {
+      revoked += issued.length
+      issued.length = 0
+    },
+    tokenRequests: () => server.requests.filter((r) => r.path === TOKEN_PATH).length,
     ordersRequests: () => server.requests.filter((r) => r.method === "GET" && r.path === "/orders/v0/orders"),
     listingRequests: () => server.requests.filter((r) => r.path.startsWith("/listings/"))
   }) as AmazonFake

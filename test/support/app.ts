@@ -10,15 +10,10 @@ import { makeKafkaLive } from "../../src/layers/KafkaLive.ts"
 import { NotificationsPg } from "../../src/layers/NotificationsPg.ts"
 import { PasswordHasherBcrypt } from "../../src/layers/PasswordHasherBcrypt.ts"
 import { makeVaultTest } from "../../src/layers/VaultTest.ts"
-import { ConnectorPolling } from "../../src/programs/connectors/ConnectorPolling.ts"
-import { ConnectorRuntime } from "../../src/programs/connectors/ConnectorRuntime.ts"
+import type { ConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
+import { DeliveryTimings, type DeliveryTimingsShape, defaultDeliveryTimings } from "../../src/programs/delivery/timings.ts"
 import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
-import { CredentialValidator } from "../../src/programs/credentials/CredentialValidator.ts"
-import { HttpApiLive } from "../../src/programs/http/HttpApiLive.ts"
-import { DeliverySignalsLive } from "../../src/programs/webhooks/DeliverySignals.ts"
-import { type DeliveryWorkerOptions, deliveryWorkersWith } from "../../src/programs/webhooks/DeliveryWorkers.ts"
-import { FanOutConsumerLive } from "../../src/programs/webhooks/FanOutConsumer.ts"
-import { SigningSecrets } from "../../src/programs/webhooks/SigningSecrets.ts"
+import { makeMain } from "../../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
 import type { PasswordHasher } from "../../src/services/PasswordHasher.ts"
@@ -37,8 +32,8 @@ export interface TestAppOptions {
   readonly allowInsecureTargets?: boolean
   readonly webhookTimeoutMs?: number
   readonly dns?: Readonly<Record<string, ReadonlyArray<string>>>
-  readonly workers?: Partial<DeliveryWorkerOptions>
-  /** Leave the delivery workers out (tests that drive claims by hand). */
+  readonly workers?: Partial<DeliveryTimingsShape>
+  /** Run no delivery engine (tests that drive claims by hand). */
   readonly withoutWorkers?: boolean
   /**
    * Run on a freshly created database of its own instead of this run's shared one,
@@ -51,8 +46,16 @@ export interface TestAppOptions {
    * database of their own, each with `migratedDbLive(url)` (./db.ts) for the same URL.
    */
   readonly database?: Layer.Layer<PgClient.PgClient | SqlClient, unknown>
+  readonly kafkaMaxMessageBytes?: number
+  readonly eventMaxBytes?: number
+  /** The secret store (default: in memory). */
+  readonly vault?: Layer.Layer<Vault>
+  /** Brokers other than this run's (an unreachable one, say). */
+  readonly kafkaBrokers?: ReadonlyArray<string>
   /** bcrypt cost of the app's password hasher (default 4: fast tests). */
   readonly bcryptCost?: number
+  /** The connectors it runs (default: the service's registry), e.g. adapters with test rates. */
+  readonly registry?: Layer.Layer<ConnectorRegistry>
   /** The password hasher itself (wins over `bcryptCost`): e.g. bcrypt behind a gate the test opens. */
   readonly passwordHasher?: Layer.Layer<PasswordHasher>
   /** The admin token the app is configured with (default `adminToken`). */
@@ -62,13 +65,17 @@ export interface TestAppOptions {
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
-export const fastWorkers: DeliveryWorkerOptions = {
-  concurrency: 16,
+export const fastWorkers: DeliveryTimingsShape = {
+  ...defaultDeliveryTimings,
+  webhookConcurrency: 16,
+  connectorConcurrency: 4,
   pollInterval: "200 millis",
-  leaseSeconds: 5,
+  renewInterval: "1 second",
+  webhookLeaseSeconds: 5,
   connectorLeaseSeconds: 10,
   sweepInterval: "500 millis",
-  outboxInterval: "200 millis"
+  outboxInterval: "200 millis",
+  postponeDelay: "1 second"
 }
 
 export const testConfig = (options: TestAppOptions): AppConfigShape => ({
@@ -76,11 +83,13 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
   port: 0,
   databaseUrl: Redacted.make("unused: TestDbLive"),
   kafka: {
-    brokers: testKafkaBrokerList(),
+    brokers: options.kafkaBrokers ?? testKafkaBrokerList(),
     clientId: `test-${options.groupId}`,
     groupId: options.groupId,
-    eventTopics: options.eventTopics
+    eventTopics: options.eventTopics,
+    maxMessageBytes: options.kafkaMaxMessageBytes ?? 1_000_000
   },
+  events: { maxBytes: options.eventMaxBytes ?? 1024 * 1024, maxDepth: 64 },
   adminToken: Redacted.make(options.adminToken ?? adminToken),
   otlpEndpoint: Option.none(),
   webhook: {
@@ -93,11 +102,11 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
 })
 
 /** Real Kafka with test timings (fast rebalances, new topics seen within a second). */
-export const testKafka = (clientId: string) =>
+export const testKafka = (clientId: string, brokers: ReadonlyArray<string> = testKafkaBrokerList()) =>
   Layer.scoped(
     Kafka,
     makeKafkaLive({
-      brokers: testKafkaBrokerList(),
+      brokers,
       clientId,
       topicRefreshInterval: "1 second",
       consumer: { sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10000, maxWaitTimeInMs: 250 }
@@ -117,8 +126,8 @@ export const TestApp = (options: TestAppOptions) => {
     NotificationsPg,
     options.passwordHasher ?? PasswordHasherBcrypt(config.credentials.bcryptCost),
     CryptoPrimitivesNode,
-    testKafka(config.kafka.clientId),
-    Layer.effect(Vault, makeVaultTest()),
+    testKafka(config.kafka.clientId, config.kafka.brokers),
+    options.vault ?? Layer.effect(Vault, makeVaultTest()),
     Layer.scoped(
       HttpOut,
       makeHttpOutLive({
@@ -131,16 +140,11 @@ export const TestApp = (options: TestAppOptions) => {
     makeHttpServerNode(0, "127.0.0.1")
   ).pipe(Layer.provideMerge(db), Layer.provideMerge(Layer.succeed(AppConfig, config)))
 
-  const workers = options.withoutWorkers
-    ? Layer.empty
-    : deliveryWorkersWith({ ...fastWorkers, ...options.workers })
-  const app = Layer.mergeAll(HttpApiLive, FanOutConsumerLive, workers).pipe(
-    Layer.provideMerge(ConnectorPolling.Default),
-    Layer.provideMerge(Layer.mergeAll(DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default)),
-    Layer.provideMerge(ConnectorRuntime.Default),
-    Layer.provideMerge(ConnectorRegistryLive)
+  const timings: DeliveryTimingsShape = { ...fastWorkers, ...options.workers, runEngine: options.withoutWorkers !== true }
+  return makeMain(options.registry ?? ConnectorRegistryLive).pipe(
+    Layer.provide(Layer.succeed(DeliveryTimings, timings)),
+    Layer.provideMerge(infra)
   )
-  return app.pipe(Layer.provideMerge(infra))
 }
 
 /** `http://127.0.0.1:<port>` of the test app's server. */

@@ -16,6 +16,8 @@ export interface VaultKvDouble {
   readonly mount: string
   /** The next requests (after the token check) are answered with these statuses, for retry tests. */
   readonly failNext: (...statuses: ReadonlyArray<number>) => Effect.Effect<void>
+  /** While sealed, every request (after the token check) is answered 503 "Vault is sealed", as a sealed Vault does. */
+  readonly setSealed: (sealed: boolean) => Effect.Effect<void>
   /** Every request so far, as `METHOD /path?query`. */
   readonly requests: Effect.Effect<ReadonlyArray<string>>
 }
@@ -68,6 +70,7 @@ export const startVaultKvDouble = (
   const mount = (options.mount ?? "ss3/kv").replace(/^\/+|\/+$/g, "")
   const secrets = new Map<string, Secret>()
   const injected: Array<number> = []
+  let sealed = false
   const log: Array<string> = []
 
   const send = (res: ServerResponse, status: number, body?: unknown) => {
@@ -199,7 +202,7 @@ export const startVaultKvDouble = (
     const route = decodeURIComponent(url.pathname.slice("/v1/".length))
     if (route === "sys/health" && (method === "GET" || method === "HEAD")) return health(res)
     if (req.headers["x-vault-token"] !== token) return errors(res, 403, "permission denied")
-    const status = injected.shift()
+    const status = sealed ? 503 : injected.shift()
     if (status !== undefined) {
       return errors(res, status, status === 503 ? "Vault is sealed" : `injected failure ${status}`)
     }
@@ -250,6 +253,7 @@ export const startVaultKvDouble = (
       token,
       mount,
       failNext: (...statuses) => Effect.sync(() => void injected.push(...statuses)),
+      setSealed: (value) => Effect.sync(() => void (sealed = value)),
       requests: Effect.sync(() => [...log])
     }))
   )

@@ -10,13 +10,10 @@ import { Deferred, Effect, Exit, Layer, Queue, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
 import type { DeliveryId } from "../../src/domain/webhooks/models.ts"
-import {
-  insertDeliveriesForEvent,
-  recordAttempts,
-  releaseExpiredLeases
-} from "../../src/programs/webhooks/DeliveriesRepo.ts"
-import { DeliverySignals } from "../../src/programs/webhooks/DeliverySignals.ts"
-import { type DeliveryWorkerOptions, deliveryWorkersWith } from "../../src/programs/webhooks/DeliveryWorkers.ts"
+import { DeliverySignals, makeDeliverySignals } from "../../src/programs/delivery/DeliverySignals.ts"
+import { DeliveryTimings, type DeliveryTimingsShape } from "../../src/programs/delivery/timings.ts"
+import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts"
+import { DeliveryEngineWithLanes } from "../../src/programs/main.ts"
 import { adminFetch, fastWorkers, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
 import { type ReceivedRequest, startReceiver } from "../support/receiver.ts"
@@ -27,7 +24,10 @@ import {
   deliveryRow,
   envelope,
   expectNoMoreRequests,
+  insertDeliveriesForEvent,
   nextRequest,
+  recordAttempts,
+  releaseExpiredLeases,
   subscribe,
   tapTopics,
   uniqueStore,
@@ -40,14 +40,17 @@ const prefix = `claims-${randomUUID().slice(0, 8)}`
  * One more instance's delivery engine on the same database (and the test app's
  * Kafka, HttpOut and Vault), with a signal queue of its own, for the rest of the scope.
  */
-const startWorkerSet = (options: Partial<DeliveryWorkerOptions> = {}, scope?: Scope.Scope) =>
+const startWorkerSet = (options: Partial<DeliveryTimingsShape> = {}, scope?: Scope.Scope) =>
   Effect.gen(function*() {
-    const signals = yield* Queue.sliding<DeliveryId>(10_000)
-    const workers = deliveryWorkersWith({ ...fastWorkers, ...options }).pipe(
-      Layer.provide(Layer.succeed(DeliverySignals, signals))
+    const signals = yield* makeDeliverySignals
+    const workers = DeliveryEngineWithLanes.pipe(
+      Layer.provide(ConnectorRegistryLive),
+      Layer.provide(Layer.succeed(DeliverySignals, signals)),
+      Layer.provide(Layer.succeed(DeliveryTimings, { ...fastWorkers, ...options }))
     )
     yield* scope === undefined ? Layer.build(workers) : Layer.buildWithScope(workers, scope)
-    return { signals }
+    const webhooks = signals.queue("webhook") as Queue.Queue<string>
+    return { signals: webhooks }
   })
 
 /** `n` new deliveries of one subscription, created in one transaction (so they become visible at once). */
@@ -140,7 +143,7 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
         })
         const storeId = uniqueStore()
         yield* subscribe(storeId, `${receiver.url}/hook`)
-        const racing = { pollInterval: "20 millis", concurrency: 8 } as const
+        const racing = { pollInterval: "20 millis", webhookConcurrency: 8 } as const
         const a = yield* startWorkerSet(racing)
         const b = yield* startWorkerSet(racing)
 

@@ -7,8 +7,9 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { expect } from "@effect/vitest"
 import { Effect, Queue, Ref } from "effect"
 import { randomUUID } from "node:crypto"
-import type { DeliveryId } from "../../src/domain/webhooks/models.ts"
-import { claimDeliveries } from "../../src/programs/webhooks/DeliveriesRepo.ts"
+import type { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
+import { makeDeliveryStoreSql } from "../../src/layers/DeliveryStoreSql.ts"
+import type { AttemptResult } from "../../src/services/DeliveryStore.ts"
 import { type IncomingMessage, Kafka } from "../../src/services/Kafka.ts"
 import { adminFetch } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
@@ -189,11 +190,28 @@ export const webhookOutcomeTopics = /^webhook\.(delivered|dead_lettered)$/
 
 export const secondsBetween = (later: Date, earlier: Date) => (later.getTime() - earlier.getTime()) / 1000
 
-/** claimDeliveries as a worker calls it (connector runs, if any, get the same lease). */
+/** The delivery engine's store on the test app's database. */
+export const deliveryStore = makeDeliveryStoreSql
+
+/** A webhook claim as a worker makes it (without an owner: nobody renews it). */
 export const claim = (options: { readonly ids?: ReadonlyArray<string>; readonly limit: number; readonly leaseSeconds: number }) =>
-  claimDeliveries({
-    ...(options.ids ? { ids: options.ids as ReadonlyArray<DeliveryId> } : {}),
-    limit: options.limit,
-    leaseSeconds: options.leaseSeconds,
-    connectorLeaseSeconds: options.leaseSeconds
-  })
+  Effect.flatMap(deliveryStore, (store) =>
+    store.claim({
+      lane: "webhook",
+      ...(options.ids ? { ids: options.ids } : {}),
+      limit: options.limit,
+      leaseSeconds: options.leaseSeconds
+    }))
+
+/** One event's deliveries (and connector runs), as the fan-out creates them: their ids. */
+export const insertDeliveriesForEvent = (event: EventEnvelope) =>
+  Effect.flatMap(deliveryStore, (store) => store.createForEvents([event])).pipe(
+    Effect.map((result) => result.created.map((d) => d.deliveryId))
+  )
+
+/** Records attempt results as the engine's writer does (nothing written alongside); how many were recorded. */
+export const recordAttempts = (results: ReadonlyArray<AttemptResult>) =>
+  Effect.flatMap(deliveryStore, (store) =>
+    store.record(results.map((result) => ({ _tag: "Attempted" as const, result })), () => Effect.void))
+
+export const releaseExpiredLeases = Effect.flatMap(deliveryStore, (store) => store.releaseExpiredLeases)

@@ -7,13 +7,13 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
-import { insertDeliveriesForEvent } from "../../src/programs/webhooks/DeliveriesRepo.ts"
 import { TestApp } from "../support/app.ts"
 import { startReceiver } from "../support/receiver.ts"
 import {
   attemptRecorded,
   envelope,
   expectNoMoreRequests,
+  insertDeliveriesForEvent,
   nextRequest,
   publishEvents,
   storeDeliveries,

@@ -53,7 +53,7 @@ describe("webhook retries, dead letters and re-triggers (real PostgreSQL and Kaf
     groupId: prefix,
     isolatedDatabase: true,
     webhookTimeoutMs: 8000,
-    workers: { leaseSeconds: 30 }
+    workers: { webhookLeaseSeconds: 30 }
   }), {
     excludeTestServices: true,
     timeout: 60_000

@@ -13,6 +13,7 @@ import {
   runCommand,
   storeOption
 } from "../client.ts"
+import { connectorRunsCommands } from "./connectorRuns.ts"
 import { type Column, formatFields, formatTable, formatTime, orDash, truncate } from "../format.ts"
 
 const decodeConfigId = (value: string) => decodeInput("connector id", ConfigId, value, "a UUID")
@@ -164,6 +165,8 @@ const logCommand = Command.make(
 )
 
 export const connectorsCommand = Command.make("connectors").pipe(
-  Command.withDescription("Inspect marketplace connectors, poll one now, read its sync log (through the admin API at --url)."),
-  Command.withSubcommands([listCommand, pollCommand, logCommand])
+  Command.withDescription(
+    "Inspect marketplace connectors, poll one now, read its sync log, list and re-trigger its runs (through the admin API at --url)."
+  ),
+  Command.withSubcommands([listCommand, pollCommand, logCommand, ...connectorRunsCommands])
 )

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
+import { DeliveryAttempt, DeliveryStatus } from "../webhooks/models.ts"
 
 export const ConfigId = Schema.UUID.pipe(Schema.brand("ConfigId"))
 export type ConfigId = typeof ConfigId.Type
@@ -56,3 +57,45 @@ export class SyncLogEntry extends Schema.Class<SyncLogEntry>("SyncLogEntry")({
 
 /** Kafka topic of inbound records (SPEC: new or updated marketplace orders). */
 export const importedTopic = "connector.order.imported"
+
+/**
+ * One connector run of a platform event (outbound): retried on the webhook
+ * retry table, dead-lettered when a marketplace refuses it for good.
+ */
+export class ConnectorRun extends Schema.Class<ConnectorRun>("ConnectorRun")({
+  id: Schema.UUID,
+  configId: ConfigId,
+  storeId: StoreId,
+  eventType: Schema.String,
+  eventId: Schema.UUID,
+  status: DeliveryStatus,
+  attemptNumber: Schema.Int,
+  nextRetryAt: Schema.NullOr(Schema.DateTimeUtc),
+  /** When it succeeded. */
+  finishedAt: Schema.NullOr(Schema.DateTimeUtc),
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+export class ConnectorRunDetail extends ConnectorRun.extend<ConnectorRunDetail>("ConnectorRunDetail")({
+  payload: Schema.Unknown,
+  attempts: Schema.Array(DeliveryAttempt)
+}) {}
+
+export const ConnectorRunPage = Schema.Struct({
+  items: Schema.Array(ConnectorRun),
+  nextCursor: Schema.NullOr(Schema.String)
+})
+
+export const ConnectorRunFilters = Schema.Struct({
+  status: Schema.optional(DeliveryStatus),
+  eventType: Schema.optional(Schema.String),
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
+  cursor: Schema.optional(Schema.String)
+})
+
+/** Bulk re-trigger of a config's failed or dead-lettered runs. */
+export const BulkRunRetry = Schema.Struct({
+  status: Schema.optionalWith(Schema.Literal("DEAD_LETTERED", "FAILED"), { default: () => "DEAD_LETTERED" as const }),
+  since: Schema.optional(Schema.DateTimeUtc)
+})

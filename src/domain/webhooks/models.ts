@@ -104,3 +104,21 @@ export const BulkRetry = Schema.Struct({
   since: Schema.optional(Schema.DateTimeUtc),
   subscriptionId: Schema.optional(SubscriptionId)
 })
+
+/** GET …/deliveries/stats: attempts per minute by outcome over the last `minutes`, and what is waiting. */
+export const DeliveryStats = Schema.Struct({
+  since: Schema.DateTimeUtc,
+  perMinute: Schema.Array(Schema.Struct({
+    minute: Schema.DateTimeUtc,
+    delivered: Schema.Int,
+    failed: Schema.Int,
+    deadLettered: Schema.Int
+  })),
+  backlog: Schema.Struct({ pending: Schema.Int, failed: Schema.Int, oldestDueAt: Schema.NullOr(Schema.DateTimeUtc) }),
+  deadLetteredLast24h: Schema.Int
+})
+
+export const DeliveryStatsParams = Schema.Struct({
+  minutes: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1440))),
+  subscriptionId: Schema.optional(SubscriptionId)
+})

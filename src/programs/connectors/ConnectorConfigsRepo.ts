@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { type ConfigId, ConnectorConfig, SyncLogEntry } from "../../domain/connectors/models.ts"
+import { storableText } from "./marketplace/storable.ts"
 
 const Row = Schema.Struct({
   config_id: Schema.String,
@@ -41,8 +42,10 @@ const toConfig = (row: Row): StoredConfig => ({
 const columns = `config_id, store_id, connector_type, display_name, is_active, event_subscriptions, settings,
   credentials_version, created_at, updated_at`
 
+// Failures stay typed (SqlError, ParseError): a database blip fails the request or the run
+// that met it, and the caller decides what that means (a 503, a failed poll), not the fiber.
 const many = <E, R>(query: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
-  query.pipe(Effect.flatMap(decodeRows), Effect.orDie, Effect.map((rows) => rows.map(toConfig)))
+  query.pipe(Effect.flatMap(decodeRows), Effect.map((rows) => rows.map(toConfig)))
 const one = <E, R>(query: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
   many(query).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
 
@@ -75,16 +78,15 @@ const SyncRow = Schema.Struct({
   finished_at: Schema.NullOr(Schema.DateFromSelf)
 })
 
-export interface SyncRun {
+export interface NewRun {
   readonly configId: string
   readonly storeId: string
-  readonly direction: "INBOUND" | "OUTBOUND"
   readonly entityType: string
-  readonly recordCount: number
-  readonly status: "SUCCEEDED" | "FAILED"
-  readonly errorSummary: string | null
   readonly startedAt: Date
 }
+
+/** What the sync log keeps of an error. */
+const maxSummaryChars = 1000
 
 /** Every admin query names the store: a request can never reach another store's config. */
 export const ConnectorConfigsRepo = {
@@ -94,7 +96,12 @@ export const ConnectorConfigsRepo = {
         INSERT INTO connector_configs (config_id, store_id, connector_type, display_name, is_active, event_subscriptions, settings)
         VALUES (${c.id}, ${c.storeId}, ${c.connectorType}, ${c.displayName}, ${c.isActive}, ${c.eventSubscriptions},
                 ${JSON.stringify(c.settings)}::jsonb)
-        RETURNING ${sql.literal(columns)}`)).pipe(Effect.map(Option.getOrThrow)),
+        RETURNING ${sql.literal(columns)}`).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.dieMessage("INSERT … RETURNING answered no row"),
+          onSome: Effect.succeed
+        }))
+      )),
 
   list: (storeId: string) =>
     Effect.flatMap(SqlClient, (sql) =>
@@ -125,7 +132,6 @@ export const ConnectorConfigsRepo = {
   remove: (storeId: string, id: ConfigId) =>
     Effect.flatMap(SqlClient, (sql) =>
       sql`DELETE FROM connector_configs WHERE store_id = ${storeId} AND config_id = ${id} RETURNING config_id`.pipe(
-        Effect.orDie,
         Effect.map((rows) => rows.length > 0)
       )),
 
@@ -138,13 +144,52 @@ export const ConnectorConfigsRepo = {
   listActive: Effect.flatMap(SqlClient, (sql) =>
     many(sql`SELECT ${sql.literal(columns)} FROM connector_configs WHERE is_active`)),
 
-  recordRun: (run: SyncRun) =>
+  /**
+   * An inbound run (a poll) as it goes: RUNNING from when it holds the lease,
+   * its record count raised in each page's transaction, SUCCEEDED or FAILED at
+   * the end. Error summaries quote marketplaces: storable and bounded here.
+   */
+  startRun: (run: NewRun) =>
+    Effect.flatMap(SqlClient, (sql) => {
+      const syncId = crypto.randomUUID()
+      return sql`INSERT INTO connector_sync_log
+            (sync_id, config_id, store_id, direction, entity_type, record_count, status, started_at)
+          VALUES (${syncId}, ${run.configId}, ${run.storeId}, 'INBOUND'::connector_sync_direction,
+                  ${run.entityType}, 0, 'RUNNING'::connector_sync_status, ${run.startedAt.toISOString()}::timestamptz)`
+        .pipe(Effect.as(syncId))
+    }),
+
+  /** Inside a page's transaction: the records it published. */
+  countRecords: (syncId: string, entityType: string, published: number) =>
     Effect.flatMap(SqlClient, (sql) =>
-      sql`INSERT INTO connector_sync_log
-            (sync_id, config_id, store_id, direction, entity_type, record_count, status, error_summary, started_at, finished_at)
-          VALUES (${crypto.randomUUID()}, ${run.configId}, ${run.storeId}, ${run.direction}::connector_sync_direction,
-                  ${run.entityType}, ${run.recordCount}, ${run.status}::connector_sync_status,
-                  ${run.errorSummary}, ${run.startedAt.toISOString()}::timestamptz, now())`.pipe(Effect.asVoid)),
+      sql`UPDATE connector_sync_log SET record_count = record_count + ${published}, entity_type = ${entityType}
+          WHERE sync_id = ${syncId}`.pipe(Effect.asVoid)),
+
+  finishRun: (syncId: string, status: "SUCCEEDED" | "FAILED", errorSummary: string | null) =>
+    Effect.flatMap(SqlClient, (sql) =>
+      sql`UPDATE connector_sync_log
+          SET status = ${status}::connector_sync_status, finished_at = now(),
+              error_summary = ${errorSummary === null ? null : storableText(errorSummary, maxSummaryChars)}
+          WHERE sync_id = ${syncId}`.pipe(Effect.asVoid)),
+
+  /** A run that did nothing worth a line (stopped before its first page was committed). */
+  dropRun: (syncId: string) =>
+    Effect.flatMap(SqlClient, (sql) =>
+      sql`DELETE FROM connector_sync_log WHERE sync_id = ${syncId} AND record_count = 0`.pipe(
+        Effect.map((rows) => rows.length > 0)
+      )),
+
+  /**
+   * Runs of a config left RUNNING by an instance that stopped mid-poll (a
+   * crash): closed as FAILED by the next poll, which holds the lease now.
+   */
+  closeStaleRuns: (configId: string, before: Date) =>
+    Effect.flatMap(SqlClient, (sql) =>
+      sql`UPDATE connector_sync_log
+          SET status = 'FAILED'::connector_sync_status, finished_at = now(),
+              error_summary = 'interrupted: the instance polling it stopped before the end (continued by a later poll)'
+          WHERE config_id = ${configId} AND direction = 'INBOUND' AND status = 'RUNNING'
+            AND started_at < ${before.toISOString()}::timestamptz`.pipe(Effect.asVoid)),
 
   syncLog: (storeId: string, id: ConfigId, limit: number) =>
     Effect.flatMap(SqlClient, (sql) =>
@@ -153,7 +198,6 @@ export const ConnectorConfigsRepo = {
           FROM connector_sync_log WHERE store_id = ${storeId} AND config_id = ${id}
           ORDER BY started_at DESC, sync_id DESC LIMIT ${limit}`.pipe(
         Effect.flatMap(Schema.decodeUnknown(Schema.Array(SyncRow))),
-        Effect.orDie,
         Effect.map((rows) =>
           rows.map((r) =>
             SyncLogEntry.make({

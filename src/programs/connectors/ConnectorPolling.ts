@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql/SqlClient"
-import { Data, Duration, Effect, Either, FiberMap, Option, Stream } from "effect"
-import type { ImportedOrder } from "../../domain/connectors/events.ts"
-import { importedTopic } from "../../domain/connectors/models.ts"
+import { Cause, Clock, Duration, Effect, Either, FiberMap, Option, Stream } from "effect"
 import { Notifications } from "../../services/Notifications.ts"
-import { sha256Hex } from "../credentials/digest.ts"
 import { ConnectorConfigsRepo, type StoredConfig } from "./ConnectorConfigsRepo.ts"
 import { ConnectorRegistry } from "./ConnectorRegistry.ts"
-import { ConnectorRuntime } from "./ConnectorRuntime.ts"
+import { ConnectorRuntime, runTimeout } from "./ConnectorRuntime.ts"
+import { importedMessages } from "./importedEvents.ts"
+import { storableText } from "./marketplace/storable.ts"
+import { commitPage, pruneImported } from "./pollCommit.ts"
 
 /** Config changes are announced here so every instance starts, restarts or stops its poll fiber at once. */
 export const connectorsChannel = "integration_service_connectors"
@@ -14,29 +14,36 @@ export const connectorsChannel = "integration_service_connectors"
 /** Without a notification, the set of active configs is re-read this often. */
 const reconcileInterval = "5 seconds"
 
+/** A poll starts no page after this long (the rest of a catch-up is left to the next poll). */
+const pollTimeBudget = Duration.decode(runTimeout)
+
+/** What the sync log and the admin API get of an error. */
+const maxErrorChars = 1000
+
 export type PollRun =
   | { readonly _tag: "Polled"; readonly status: "SUCCEEDED" | "FAILED"; readonly recordCount: number; readonly error: string | null }
   | { readonly _tag: "Busy" }
 
-/** Published changes are remembered this long (connector_imported_changes; see migration 0006). */
-const importedRetention = "30 days"
+type PagesEnd =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "Failed"; readonly error: string }
+  | { readonly _tag: "LeaseLost" }
 
-/** The cursor could not be advanced: this instance's lease was taken over meanwhile. */
-class LeaseLost extends Data.TaggedError("LeaseLost")<{}> {}
-
-/** A stable event id per (config, record, version of the record): the key of a change, published once. */
-const eventIdFor = (configId: string, record: ImportedOrder) =>
-  Effect.map(sha256Hex(`${configId}\n${record.externalOrderId}\n${record.updatedAt}`), (hex) =>
-    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`)
+/** A failure that is not a ConnectorError (the database, a defect outside the adapter), for the sync log. */
+const describeCause = (cause: Cause.Cause<unknown>) => {
+  const error = Cause.squash(cause)
+  return `internal: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`
+}
 
 /**
  * Inbound sync: one polling fiber per active config, on the config's own
  * interval, following config changes without a restart. A config is polled by
  * one instance at a time (a lease in `connector_poll_state`, renewed by each
- * poll of its holder). A poll's records are published to
- * `connector.order.imported` through the Kafka outbox in the same transaction
- * that advances the cursor: a crash can neither skip records nor publish
- * them twice.
+ * page its holder commits). A poll reads pages up to the adapter's page
+ * budget and the time budget; each page's records are published to
+ * `connector.order.imported` through the Kafka outbox in the transaction that
+ * advances the cursor past them (pollCommit.ts), so a catch-up of any length
+ * goes on poll after poll, never losing or repeating what was committed.
  */
 export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integration-service/ConnectorPolling", {
   scoped: Effect.gen(function*() {
@@ -55,7 +62,68 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
         }
       })
 
+    const readPages = (
+      stored: StoredConfig,
+      start: Option.Option<string>,
+      run: { readonly syncId: string; readonly leaseSeconds: number },
+      progress: { published: number; pages: number }
+    ) =>
+      Effect.gen(function*() {
+        const config = stored.config
+        const budget = Option.match(registry.get(config.connectorType), { onNone: () => 1, onSome: (a) => a.pagesPerPoll })
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(pollTimeBudget)
+        let cursor = start
+        while (progress.pages < budget) {
+          const remaining = deadline - (yield* Clock.currentTimeMillis)
+          if (remaining <= 0) break
+          const fetched = yield* runtime.pollPage(stored, cursor).pipe(Effect.timeoutOption(remaining), Effect.either)
+          if (Either.isLeft(fetched)) {
+            return { _tag: "Failed", error: `${fetched.left.kind}: ${fetched.left.message}` } as PagesEnd
+          }
+          if (Option.isNone(fetched.right)) {
+            // Out of time: a poll that got nowhere failed; one that committed pages stops here.
+            if (progress.pages === 0) return { _tag: "Failed", error: `Unavailable: the run took longer than ${runTimeout}` } as PagesEnd
+            break
+          }
+          const page = fetched.right.value
+          const occurredAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const { messages, omitted } = yield* importedMessages(config, page.entityType, page.records, occurredAt)
+          for (const o of omitted) {
+            yield* Effect.logWarning("connector poll: a record is published without its marketplace payload").pipe(
+              Effect.annotateLogs({ externalOrderId: o.externalOrderId, reason: o.reason })
+            )
+          }
+          const published = yield* commitPage(sql, {
+            configId: config.id,
+            storeId: config.storeId,
+            owner,
+            leaseSeconds: run.leaseSeconds,
+            cursor: page.cursor,
+            messages,
+            syncId: run.syncId,
+            entityType: page.entityType
+          }).pipe(Effect.catchTag("LeaseLost", () => Effect.succeed(undefined)))
+          if (published === undefined) return { _tag: "LeaseLost" } as PagesEnd
+          progress.published += published
+          progress.pages++
+          cursor = Option.some(page.cursor)
+          if (!page.more) break
+        }
+        return { _tag: "Done" } as PagesEnd
+      })
+
+    // One poll of a config at a time on this instance too (the lease is per instance): a manual
+    // poll while the fiber polls would read the same pages and move the cursor back and forth.
+    const polling = new Set<string>()
+
     const pollOnce = (stored: StoredConfig) =>
+      Effect.suspend(() => {
+        if (polling.has(stored.config.id)) return Effect.succeed({ _tag: "Busy" } as PollRun)
+        polling.add(stored.config.id)
+        return pollExclusively(stored).pipe(Effect.ensuring(Effect.sync(() => polling.delete(stored.config.id))))
+      })
+
+    const pollExclusively = (stored: StoredConfig) =>
       Effect.gen(function*() {
         const config = stored.config
         const leaseSeconds = Math.ceil(Duration.toSeconds(intervalOf(stored))) + 60
@@ -69,85 +137,46 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
                OR connector_poll_state.lease_expires_at < now()
           RETURNING cursor`
         if (lease.length === 0) return { _tag: "Busy" } as PollRun
-        const startedAt = new Date()
-        const result = yield* Effect.either(runtime.poll(stored, Option.fromNullable(lease[0]!.cursor)))
-        if (Either.isLeft(result)) {
-          const error = `${result.left.kind}: ${result.left.message}`.slice(0, 1000)
-          yield* ConnectorConfigsRepo.recordRun({
-            configId: config.id,
-            storeId: config.storeId,
-            direction: "INBOUND",
-            entityType: "order",
-            recordCount: 0,
-            status: "FAILED",
-            errorSummary: error,
-            startedAt
-          })
-          return { _tag: "Polled", status: "FAILED", recordCount: 0, error } as PollRun
-        }
-        const outcome = result.right
-        const now = new Date().toISOString()
-        const messages = yield* Effect.forEach(outcome.records, (record) =>
-          Effect.map(eventIdFor(config.id, record), (eventId) => ({
-            eventId,
-            value: JSON.stringify({
-              eventId,
-              eventType: importedTopic,
-              storeId: config.storeId,
-              occurredAt: now,
-              data: {
-                configId: config.id,
-                connectorType: config.connectorType,
-                entityType: outcome.entityType,
-                externalOrderId: record.externalOrderId,
-                status: record.status,
-                updatedAt: record.updatedAt,
-                order: record.raw
-              }
-            })
-          })))
-        // One message per change, in the order the adapter gave them.
-        const changes = [...new Map(messages.map((m) => [m.eventId, m])).values()]
-        const published = yield* sql.withTransaction(Effect.gen(function*() {
-          // Only while this instance still holds the lease: else another instance polls the
-          // same window now, and this poll's records and cursor are dropped (rolled back).
-          const held = yield* sql`UPDATE connector_poll_state SET cursor = ${outcome.cursor}, updated_at = now()
-                     WHERE config_id = ${config.id} AND lease_owner = ${owner} RETURNING config_id`
-          if (held.length === 0) return yield* new LeaseLost()
-          // Changes published before (a window overlapping the previous one) are not published again.
-          const fresh = changes.length === 0 ? [] : yield* sql`
-            WITH fresh AS (
-              INSERT INTO connector_imported_changes (config_id, event_id)
-              SELECT ${config.id}, e FROM UNNEST(${changes.map((c) => c.eventId)}::uuid[]) AS u(e)
-              ON CONFLICT (config_id, event_id) DO NOTHING
-              RETURNING event_id
-            )
-            INSERT INTO kafka_outbox (topic, message_key, value)
-            SELECT ${importedTopic}, ${config.storeId}, m.v
-            FROM UNNEST(${changes.map((c) => c.eventId)}::uuid[], ${changes.map((c) => c.value)}::text[])
-                 WITH ORDINALITY AS m(e, v, n)
-            WHERE m.e IN (SELECT event_id FROM fresh)
-            ORDER BY m.n
-            RETURNING message_id`
-          yield* sql`DELETE FROM connector_imported_changes
-                     WHERE config_id = ${config.id} AND published_at < now() - ${importedRetention}::interval`
-          yield* ConnectorConfigsRepo.recordRun({
-            configId: config.id,
-            storeId: config.storeId,
-            direction: "INBOUND",
-            entityType: outcome.entityType,
-            recordCount: fresh.length,
-            status: "SUCCEEDED",
-            errorSummary: null,
-            startedAt
-          })
-          return fresh.length
-        })).pipe(Effect.catchTag("LeaseLost", () => Effect.succeed(undefined)))
-        if (published === undefined) {
-          yield* Effect.logWarning("connector poll dropped: another instance took over its lease meanwhile")
+        const startedAt = new Date(yield* Clock.currentTimeMillis)
+        yield* ConnectorConfigsRepo.closeStaleRuns(config.id, startedAt)
+        const syncId = yield* ConnectorConfigsRepo.startRun({ configId: config.id, storeId: config.storeId, entityType: "order", startedAt })
+        const progress = { published: 0, pages: 0 }
+
+        // Stopped (a config change, shutdown) mid-poll: what was committed stays; the log says so.
+        const whenInterrupted = Effect.suspend(() =>
+          progress.pages === 0
+            ? ConnectorConfigsRepo.dropRun(syncId)
+            : ConnectorConfigsRepo.finishRun(syncId, "FAILED", `interrupted after ${progress.published} records; the next poll goes on from there`)
+        ).pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not close an interrupted poll's sync-log row", cause)))
+
+        const end = yield* readPages(stored, Option.fromNullable(lease[0]!.cursor), { syncId, leaseSeconds }, progress).pipe(
+          // Whatever goes wrong in a poll (the database, a defect) fails this poll, with its reason.
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause)
+              : Effect.logWarning("connector poll failed", cause).pipe(
+                Effect.as({ _tag: "Failed", error: describeCause(cause) } as PagesEnd)
+              )
+          ),
+          Effect.onInterrupt(() => whenInterrupted)
+        )
+        yield* pruneImported(sql, config.id).pipe(
+          Effect.catchAll((error) => Effect.logWarning("could not prune connector_imported_changes", error))
+        )
+        if (end._tag === "LeaseLost") {
+          yield* Effect.logWarning("connector poll stopped: another instance took over its lease meanwhile")
+          if (progress.pages === 0) yield* ConnectorConfigsRepo.dropRun(syncId)
+          else yield* ConnectorConfigsRepo.finishRun(syncId, "FAILED", "stopped: another instance took over this config's lease")
           return { _tag: "Busy" } as PollRun
         }
-        return { _tag: "Polled", status: "SUCCEEDED", recordCount: published, error: null } as PollRun
+        const error = end._tag === "Failed" ? storableText(end.error, maxErrorChars) : null
+        yield* ConnectorConfigsRepo.finishRun(syncId, error === null ? "SUCCEEDED" : "FAILED", error)
+        return {
+          _tag: "Polled",
+          status: error === null ? "SUCCEEDED" : "FAILED",
+          recordCount: progress.published,
+          error
+        } as PollRun
       }).pipe(
         Effect.provideService(SqlClient, sql),
         Effect.withSpan("connectors.poll", { attributes: { "connector.config_id": stored.config.id } })

@@ -1,12 +1,15 @@
 import { HttpApiBuilder } from "@effect/platform"
+import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
+import { AppConfig } from "../../services/AppConfig.ts"
 import { Vault } from "../../services/Vault.ts"
 import type { ConnectorAdapter } from "../connectors/ConnectorAdapter.ts"
 import { ConnectorConfigsRepo } from "../connectors/ConnectorConfigsRepo.ts"
 import { ConnectorPolling } from "../connectors/ConnectorPolling.ts"
 import { ConnectorRegistry } from "../connectors/ConnectorRegistry.ts"
 import { connectorSecretPath } from "../connectors/ConnectorRuntime.ts"
+import { insecureUrlSettings } from "../connectors/marketplace/settings.ts"
 import { Api } from "./Api.ts"
 import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
 
@@ -14,17 +17,35 @@ const notFound = NotFound.of("connector config")
 const orNotFound = <A>(option: Option.Option<A>) =>
   Option.match(option, { onNone: () => Effect.fail(notFound), onSome: Effect.succeed })
 
-/** `settings` checked by the connector type's own schema; the stored form has its defaults filled in. */
-const checkSettings = (adapter: ConnectorAdapter, settings: unknown) =>
+/**
+ * `settings` checked by the connector type's own schema; the stored form has its defaults filled in.
+ * In live mode its marketplace URLs must be https (unless insecure targets are allowed).
+ */
+const checkSettings = (adapter: ConnectorAdapter, settings: unknown, allowInsecureUrls: boolean) =>
   Schema.decodeUnknown(adapter.settings)(settings, { errors: "all" }).pipe(
-    Effect.flatMap(Schema.encode(adapter.settings)),
+    Effect.flatMap((decoded) => Effect.map(Schema.encode(adapter.settings)(decoded), (encoded) => ({ decoded, encoded }))),
     Effect.mapError((error) => {
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
       return InvalidRequest.of(
         issues.map((i) => `settings${i.path.length ? "." + i.path.join(".") : ""}: ${i.message}`).join("; ")
       )
+    }),
+    Effect.flatMap(({ decoded, encoded }) => {
+      const insecure = allowInsecureUrls ? [] : insecureUrlSettings(decoded, adapter.urlSettings)
+      return insecure.length === 0 ? Effect.succeed(encoded) : Effect.fail(InvalidRequest.of(insecure.join("; ")))
     })
   )
+
+/** The database failing is a 503 (rows that do not decode are a defect: a 500): one place for every handler. */
+const dbUnavailable = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable, R> =>
+  Effect.catchAll(effect, (error): Effect.Effect<never, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable> =>
+    error instanceof SqlError
+      ? Effect.fail(ServiceUnavailable.of("the database is unavailable; try again"))
+      : ParseResult.isParseError(error)
+      ? Effect.die(error)
+      : Effect.fail(error as Exclude<E, SqlError | ParseResult.ParseError>))
 
 const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) => {
   const unsupported = events.filter((e) => !adapter.supportedEvents.includes(e))
@@ -35,11 +56,15 @@ const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) =
     ))
 }
 
+const db = <Args, A, E, R>(handler: (args: Args) => Effect.Effect<A, E, R>) => (args: Args) => dbUnavailable(handler(args))
+
 export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* ConnectorRegistry
     const polling = yield* ConnectorPolling
     const vault = yield* Vault
+    const config = yield* AppConfig
+    const allowInsecureUrls = config.mode === "dev" || config.webhook.allowInsecureTargets
     const adapterFor = (connectorType: string) =>
       Option.match(registry.get(connectorType), {
         onNone: () => Effect.fail(InvalidRequest.of(`connectorType: must be one of ${registry.types.join(", ")}`)),
@@ -48,10 +73,10 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
     const vaultDown = () => ServiceUnavailable.of("the secret store is unavailable; try again")
 
     return handlers
-      .handle("create", ({ path: { storeId }, payload }) =>
+      .handle("create", db(({ path: { storeId }, payload }) =>
         Effect.gen(function*() {
           const adapter = yield* adapterFor(payload.connectorType)
-          const settings = yield* checkSettings(adapter, payload.settings)
+          const settings = yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
           const events = yield* checkEvents(adapter, payload.eventSubscriptions)
           const stored = yield* ConnectorConfigsRepo.insert({
             id: crypto.randomUUID() as ConfigId,
@@ -64,16 +89,16 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
           })
           yield* polling.changed(stored.config.id)
           return stored.config
-        }))
-      .handle("list", ({ path: { storeId } }) =>
-        ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) }))))
-      .handle("show", ({ path: { storeId, id } }) =>
-        ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config)))
-      .handle("update", ({ path: { storeId, id }, payload }) =>
+        })))
+      .handle("list", db(({ path: { storeId } }) =>
+        ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
+      .handle("show", db(({ path: { storeId, id } }) =>
+        ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
+      .handle("update", db(({ path: { storeId, id }, payload }) =>
         Effect.gen(function*() {
           const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           const adapter = yield* adapterFor(existing.config.connectorType)
-          const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings)
+          const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
           const events = payload.eventSubscriptions === undefined
             ? undefined
             : yield* checkEvents(adapter, payload.eventSubscriptions)
@@ -85,16 +110,16 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
           }).pipe(Effect.flatMap(orNotFound))
           yield* polling.changed(id)
           return updated.config
-        }))
-      .handle("delete", ({ path: { storeId, id } }) =>
+        })))
+      .handle("delete", db(({ path: { storeId, id } }) =>
         Effect.gen(function*() {
           if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
           yield* polling.changed(id)
           yield* vault.delete(connectorSecretPath(id)).pipe(
             Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
           )
-        }))
-      .handle("putCredentials", ({ path: { storeId, id }, payload }) =>
+        })))
+      .handle("putCredentials", db(({ path: { storeId, id }, payload }) =>
         Effect.gen(function*() {
           yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           yield* vault.write(connectorSecretPath(id), {
@@ -104,17 +129,17 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
           }).pipe(Effect.mapError(vaultDown))
           yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
           yield* polling.changed(id)
-        }))
-      .handle("syncLog", ({ path: { storeId, id }, urlParams }) =>
+        })))
+      .handle("syncLog", db(({ path: { storeId, id }, urlParams }) =>
         Effect.gen(function*() {
           yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
-        }))
-      .handle("poll", ({ path: { storeId, id } }) =>
+        })))
+      .handle("poll", db(({ path: { storeId, id } }) =>
         Effect.gen(function*() {
           const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          const run = yield* polling.pollNow(stored).pipe(Effect.orDie)
+          const run = yield* polling.pollNow(stored)
           if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
           return { status: run.status, recordCount: run.recordCount, error: run.error }
-        }))
+        })))
   }))

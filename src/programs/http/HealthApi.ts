@@ -24,6 +24,6 @@ export class HealthApi extends HttpApiGroup.make("health")
     HttpApiEndpoint.get("readyz", "/readyz")
       .addSuccess(Readiness)
       .addError(NotReady)
-      .annotate(OpenApi.Summary, "The database and Kafka are reachable")
+      .annotate(OpenApi.Summary, "Ready to serve: the database is reachable (Kafka's state is shown, and does not decide)")
   )
 {}

@@ -2,12 +2,14 @@ import { HttpApiBuilder, HttpMiddleware, HttpRouter, HttpServer } from "@effect/
 import { Layer } from "effect"
 import { Api } from "./Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
+import { ConnectorRunsHandlers } from "./ConnectorRunsHandlers.ts"
 import { ConnectorsHandlers } from "./ConnectorsHandlers.ts"
 import { CredentialsHandlers } from "./CredentialsHandlers.ts"
 import { DevHandlers } from "./DevHandlers.ts"
 import { UniformDecodeErrors } from "./errorBodies.ts"
 import { GatewayHandlers } from "./GatewayHandlers.ts"
 import { HealthHandlers } from "./HealthHandlers.ts"
+import { MetricsHandlers, OpsHandlers } from "./OpsHandlers.ts"
 import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -17,7 +19,10 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
     DevHandlers,
     WebhooksHandlers,
     CredentialsHandlers,
-    ConnectorsHandlers
+    ConnectorsHandlers,
+    ConnectorRunsHandlers,
+    OpsHandlers,
+    MetricsHandlers
   ]),
   Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
 )

@@ -9,6 +9,8 @@ import {
   DeliveryFilters,
   DeliveryId,
   DeliveryPage,
+  DeliveryStats,
+  DeliveryStatsParams,
   Subscription,
   SubscriptionId,
   SubscriptionWithSecret,
@@ -63,6 +65,13 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       .addSuccess(DeliveryPage)
       .addError(InvalidRequest)
       .annotate(OpenApi.Summary, "Deliveries, newest first; pass nextCursor as cursor for the next page")
+  )
+  .add(
+    HttpApiEndpoint.get("deliveryStats")`/stores/${storeId}/deliveries/stats`
+      .setUrlParams(DeliveryStatsParams)
+      .addSuccess(DeliveryStats)
+      .addError(InvalidRequest)
+      .annotate(OpenApi.Summary, "Attempts per minute by outcome over the last `minutes` (default 60), the backlog, dead letters in 24 h")
   )
   .add(
     HttpApiEndpoint.get("showDelivery")`/stores/${storeId}/deliveries/${deliveryId}`

@@ -1,15 +1,11 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DateTime, Effect, Option, Redacted } from "effect"
-import { SubscriptionWithSecret, type SubscriptionId } from "../../domain/webhooks/models.ts"
+import { type SubscriptionId, SubscriptionWithSecret } from "../../domain/webhooks/models.ts"
+import type { PersistenceError } from "../../services/Persistence.ts"
+import { toDelivery, toDeliveryDetail } from "./deliveryViews.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
-import {
-  findDelivery,
-  InvalidCursor,
-  listDeliveries,
-  retryDeliveries,
-  retryDelivery
-} from "../webhooks/DeliveriesRepo.ts"
-import { signalDeliveries } from "../webhooks/DeliverySignals.ts"
+import { DeliveriesRepo } from "../../services/DeliveriesRepo.ts"
+import { signalWebhooks } from "../delivery/DeliverySignals.ts"
 import { SigningSecrets } from "../webhooks/SigningSecrets.ts"
 import { SubscriptionsRepo } from "../webhooks/SubscriptionsRepo.ts"
 import { checkTargetUrl } from "../webhooks/targetUrl.ts"
@@ -28,6 +24,9 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
     const validUrl = (url: string) => Effect.mapError(checkTargetUrl(url, policy), InvalidRequest.of)
     // A Vault outage is the one failure an admin can do nothing about but wait.
     const vaultDown = () => ServiceUnavailable.of("the secret store is unavailable; try again")
+    const databaseDown = (error: PersistenceError) => ServiceUnavailable.of(`the database is unavailable (${error.detail}); try again`)
+    const deliveries = yield* DeliveriesRepo
+    const webhooks = { kind: "webhooks" } as const
 
     return handlers
       .handle("create", ({ path: { storeId }, payload }) =>
@@ -75,14 +74,35 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
           return SubscriptionWithSecret.make({ ...rotated.subscription, signingSecret: Redacted.value(secret) })
         }))
       .handle("listDeliveries", ({ path: { storeId }, urlParams }) =>
-        listDeliveries(storeId, urlParams).pipe(
-          Effect.catchTag("InvalidCursor", (_: InvalidCursor) => Effect.fail(InvalidRequest.of("cursor: is not a cursor this API returned")))
+        deliveries.list(storeId, webhooks, urlParams).pipe(
+          Effect.map((page) => ({ items: page.items.map(toDelivery), nextCursor: page.nextCursor })),
+          Effect.catchTags({
+            InvalidCursor: () => Effect.fail(InvalidRequest.of("cursor: is not a cursor this API returned")),
+            PersistenceError: (error) => Effect.fail(databaseDown(error))
+          })
+        ))
+      .handle("deliveryStats", ({ path: { storeId }, urlParams }) =>
+        deliveries.stats(storeId, urlParams.minutes ?? 60, urlParams.subscriptionId).pipe(
+          Effect.mapError(databaseDown),
+          Effect.map((stats) => ({
+            since: DateTime.unsafeMake(stats.since),
+            perMinute: stats.perMinute.map((m) => ({ ...m, minute: DateTime.unsafeMake(m.minute) })),
+            backlog: {
+              ...stats.backlog,
+              oldestDueAt: stats.backlog.oldestDueAt === null ? null : DateTime.unsafeMake(stats.backlog.oldestDueAt)
+            },
+            deadLetteredLast24h: stats.deadLetteredLast24h
+          }))
         ))
       .handle("showDelivery", ({ path: { storeId, id } }) =>
-        findDelivery(storeId, id).pipe(Effect.flatMap((d) => orNotFound(d, NotFound.of("delivery")))))
+        deliveries.find(storeId, webhooks, id).pipe(
+          Effect.mapError(databaseDown),
+          Effect.flatMap((d) => orNotFound(d, NotFound.of("delivery"))),
+          Effect.map(toDeliveryDetail)
+        ))
       .handle("retryDelivery", ({ path: { storeId, id } }) =>
         Effect.gen(function*() {
-          const outcome = yield* retryDelivery(storeId, id)
+          const outcome = yield* deliveries.retry(storeId, webhooks, id).pipe(Effect.mapError(databaseDown))
           switch (outcome._tag) {
             case "NotFound":
               return yield* Effect.fail(NotFound.of("delivery"))
@@ -91,18 +111,18 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
             case "InFlight":
               return yield* Effect.fail(Conflict.of("an attempt of this delivery is in flight; try again in a moment"))
             case "Retried":
-              yield* signalDeliveries([outcome.delivery.id])
-              return outcome.delivery
+              yield* signalWebhooks([outcome.delivery.id])
+              return toDelivery(outcome.delivery)
           }
         }))
       .handle("retryDeliveries", ({ path: { storeId }, payload }) =>
         Effect.gen(function*() {
-          const ids = yield* retryDeliveries(storeId, {
+          const ids = yield* deliveries.retryMany(storeId, webhooks, {
             status: payload.status,
             since: payload.since ? DateTime.toDate(payload.since) : undefined,
             subscriptionId: payload.subscriptionId
-          })
-          yield* signalDeliveries(ids)
+          }).pipe(Effect.mapError(databaseDown))
+          yield* signalWebhooks(ids)
           return { retried: ids.length }
         }))
   }))

@@ -11,6 +11,15 @@ export class SigningSecretMissing extends Data.TaggedError("SigningSecretMissing
   }
 }
 
+/** A secret Vault holds that cannot sign (empty): a misconfiguration, failing each attempt with this reason. */
+export class SigningSecretInvalid extends Data.TaggedError("SigningSecretInvalid")<{
+  readonly subscriptionId: string
+}> {
+  override get message() {
+    return `the signing secret in Vault for subscription ${this.subscriptionId} is empty`
+  }
+}
+
 const secretPath = (id: string) => `integration-service/webhook/${id}`
 
 /** 32 random bytes, base64url, behind a prefix that says what it is. */
@@ -35,10 +44,13 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       lookup: (cacheKey: string) => {
         const id = cacheKey.slice(0, cacheKey.indexOf("@"))
         return vault.read(secretPath(id)).pipe(
-          Effect.flatMap((secret) =>
+          Effect.flatMap((secret): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid> =>
             Option.match(Option.flatMap(secret, (data) => Option.fromNullable(data["secret"])), {
               onNone: () => Effect.fail(new SigningSecretMissing({ subscriptionId: id })),
-              onSome: (value) => importSigningKey(Redacted.value(value))
+              onSome: (value) =>
+                Redacted.value(value).length === 0
+                  ? Effect.fail(new SigningSecretInvalid({ subscriptionId: id }))
+                  : importSigningKey(Redacted.value(value))
             })
           )
         )
@@ -56,7 +68,7 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       /** Rotation is a new secret at the same path; callers then bump the version. */
       rotate: create,
       remove: (id: SubscriptionId) => vault.delete(secretPath(id)),
-      key: (id: string, version: number): Effect.Effect<SigningKey, SigningSecretMissing | VaultError> =>
+      key: (id: string, version: number): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid | VaultError> =>
         keys.get(`${id}@${version}`)
     }
   })

@@ -1,0 +1,93 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect, Schema } from "effect"
+import type { ClaimedDelivery, ClaimOptions } from "../../services/DeliveryStore.ts"
+import { PersistenceError } from "../../services/Persistence.ts"
+import { persistence } from "../sqlErrors.ts"
+
+const ClaimedRow = Schema.Struct({
+  delivery_id: Schema.String,
+  subscription_id: Schema.NullOr(Schema.String),
+  config_id: Schema.NullOr(Schema.String),
+  store_id: Schema.String,
+  event_type: Schema.String,
+  attempt_number: Schema.Number,
+  /** jsonb as `pg` parses it; compact JSON again is the exact bytes POSTed and signed (the same on every retry). */
+  body: Schema.Unknown,
+  target_url: Schema.NullOr(Schema.String),
+  secret_version: Schema.NullOr(Schema.Number),
+  payload_bytes: Schema.Number
+})
+const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
+
+/** Claimed payloads of one claim stay within this many bytes unless the caller says otherwise. */
+const defaultMaxBytes = 64 * 1024 * 1024
+
+/**
+ * Claims waiting deliveries of one lane that are due: `FOR UPDATE SKIP LOCKED`
+ * lets any number of workers, in this process or other instances, claim at
+ * once without two of them getting the same row, and the lease keeps it
+ * theirs after commit. Only deliveries whose subscription or config is active:
+ * a paused one's backlog must not fill the batch and starve everyone else's.
+ * Rows are taken oldest first while their payloads fit the byte budget (the
+ * first always does), so a claim never loads more than the engine can hold.
+ */
+export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
+  const target = options.lane === "webhook"
+    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id`
+    : sql`JOIN connector_configs t ON t.config_id = d.config_id`
+  const columns = options.lane === "webhook"
+    ? sql`t.target_url, t.secret_version`
+    : sql`NULL::text AS target_url, NULL::int AS secret_version`
+  return sql`
+    WITH candidates AS (
+      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, ${columns}
+      FROM webhook_deliveries d ${target}
+      WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
+        AND t.is_active
+        ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
+      ORDER BY d.next_retry_at
+      LIMIT ${options.limit}
+      FOR UPDATE OF d SKIP LOCKED
+    ), within_budget AS (
+      SELECT * FROM (
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM candidates c
+      ) sized
+      WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
+    )
+    UPDATE webhook_deliveries d
+    SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
+    FROM within_budget w
+    WHERE d.delivery_id = w.delivery_id
+    RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
+              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number,
+              d.event_payload AS body, w.target_url, w.secret_version, d.payload_bytes`.pipe(
+    persistence("claim"),
+    Effect.flatMap((rows) =>
+      decodeClaimed(rows).pipe(
+        Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation: "claim", detail: "unexpected row shape" }))
+      )
+    ),
+    Effect.map((rows): ReadonlyArray<ClaimedDelivery> =>
+      rows.map((row) => ({ ...row, lane: options.lane, body: JSON.stringify(row.body) }))
+    )
+  )
+}
+
+export const renewLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
+  ids.length === 0 ? Effect.succeed(0) : sql`
+    UPDATE webhook_deliveries SET lease_expires_at = now() + ${leaseSeconds}::int * interval '1 second'
+    WHERE delivery_id = ANY (${ids}::uuid[]) AND lease_owner = ${owner} AND lease_expires_at IS NOT NULL
+      AND status IN ('PENDING', 'FAILED')
+    RETURNING delivery_id`.pipe(persistence("renew leases"), Effect.map((rows) => rows.length))
+
+export const releaseLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string) =>
+  ids.length === 0 ? Effect.succeed(0) : sql`
+    UPDATE webhook_deliveries SET lease_expires_at = NULL, lease_owner = NULL
+    WHERE delivery_id = ANY (${ids}::uuid[]) AND lease_owner = ${owner} AND status IN ('PENDING', 'FAILED')
+    RETURNING delivery_id`.pipe(persistence("release leases"), Effect.map((rows) => rows.length))
+
+export const releaseExpiredLeases = (sql: SqlClient) =>
+  sql`
+    UPDATE webhook_deliveries SET lease_expires_at = NULL, lease_owner = NULL
+    WHERE lease_expires_at < now() AND status IN ('PENDING', 'FAILED')
+    RETURNING delivery_id`.pipe(persistence("release expired leases"), Effect.map((rows) => rows.length))

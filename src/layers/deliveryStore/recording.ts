@@ -1,0 +1,88 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { storableOrNull } from "../../domain/storable.ts"
+import type { AttemptResult, Outcome, Postponement } from "../../services/DeliveryStore.ts"
+import type { PersistenceError } from "../../services/Persistence.ts"
+import { inTransaction, persistence } from "../sqlErrors.ts"
+
+/** What is kept of a receiver's answer and of an error: enough to debug, not a copy of their page. */
+const maxBodyChars = 4096
+const maxErrorChars = 1000
+
+/**
+ * Records a batch of outcomes in one transaction: the deliveries' new state
+ * and the attempt history, postponements (the claim let go of, the attempt
+ * count unchanged), and whatever the lanes write alongside (the Kafka outbox,
+ * connector sync-log rows). Text from outside is made storable first: one
+ * receiver's NUL byte must not fail everyone's batch. A result whose delivery
+ * moved on meanwhile (re-triggered, or recorded by another worker after a
+ * lease expired) is dropped: the attempt_number guard.
+ */
+export const record = (sql: SqlClient) =>
+(
+  outcomes: ReadonlyArray<Outcome>,
+  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+) => {
+  const results: Array<AttemptResult> = []
+  const postponed: Array<Postponement> = []
+  for (const outcome of outcomes) {
+    if (outcome._tag === "Attempted") results.push(outcome.result)
+    else postponed.push(outcome.postponement)
+  }
+  if (outcomes.length === 0) return Effect.succeed(0)
+  const col = <A>(f: (r: AttemptResult) => A) => results.map(f)
+  const body = (r: AttemptResult) => storableOrNull(r.responseBody, maxBodyChars)
+  const error = (r: AttemptResult) => storableOrNull(r.error, maxErrorChars)
+
+  const recordResults = Effect.gen(function*() {
+    if (results.length === 0) return 0
+    const updated = yield* sql<{ delivery_id: string }>`
+      UPDATE webhook_deliveries d SET
+        status = u.status::webhook_delivery_status,
+        attempt_number = u.attempt_number,
+        http_status = u.http_status,
+        response_body = u.response_body,
+        next_retry_at = CASE WHEN u.retry_in_ms IS NULL THEN NULL
+                             ELSE now() + u.retry_in_ms * interval '1 millisecond' END,
+        delivered_at = CASE WHEN u.status = 'DELIVERED' THEN now() ELSE d.delivered_at END,
+        lease_expires_at = NULL,
+        lease_owner = NULL,
+        updated_at = now()
+      FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
+                  ${col((r) => r.attemptNumber)}::int[], ${col((r) => r.httpStatus)}::int[],
+                  ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[])
+           AS u(delivery_id, status, attempt_number, http_status, response_body, retry_in_ms)
+      WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
+        AND d.status IN ('PENDING', 'FAILED')
+      RETURNING d.delivery_id::text AS delivery_id`.pipe(persistence("record attempts"))
+    const kept = new Set(updated.map((r) => r.delivery_id))
+    const recorded = results.filter((r) => kept.has(r.deliveryId))
+    if (recorded.length === 0) return 0
+    const rec = <A>(f: (r: AttemptResult) => A) => recorded.map(f)
+    yield* sql`
+      INSERT INTO webhook_delivery_attempts
+        (attempt_id, delivery_id, attempt_number, started_at, duration_ms, http_status, response_body, error)
+      SELECT gen_random_uuid(), * FROM UNNEST(
+        ${rec((r) => r.deliveryId)}::uuid[], ${rec((r) => r.attemptNumber)}::int[],
+        ${rec((r) => r.startedAt.toISOString())}::timestamptz[], ${rec((r) => Math.round(r.durationMs))}::int[],
+        ${rec((r) => r.httpStatus)}::int[], ${rec(body)}::text[], ${rec(error)}::text[])`.pipe(
+      persistence("record attempt history")
+    )
+    yield* alongside(recorded)
+    return recorded.length
+  })
+
+  const recordPostponed = postponed.length === 0 ? Effect.void : sql`
+    UPDATE webhook_deliveries d SET
+      lease_expires_at = NULL, lease_owner = NULL,
+      next_retry_at = now() + u.retry_in_ms * interval '1 millisecond', updated_at = now()
+    FROM UNNEST(${postponed.map((p) => p.deliveryId)}::uuid[], ${postponed.map((p) => p.attemptNumber)}::int[],
+                ${postponed.map((p) => p.retryInMs)}::bigint[]) AS u(delivery_id, attempt_number, retry_in_ms)
+    WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number
+      AND d.status IN ('PENDING', 'FAILED') AND d.lease_expires_at IS NOT NULL`.pipe(
+    persistence("record postponements"),
+    Effect.asVoid
+  )
+
+  return inTransaction(sql, "record attempts")(Effect.zipLeft(recordResults, recordPostponed))
+}

@@ -1,0 +1,152 @@
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
+import { EventEnvelopeFromJson } from "../../domain/EventEnvelope.ts"
+import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
+import type { AttemptResult, ClaimedDelivery, Outcome } from "../../services/DeliveryStore.ts"
+import { persistence } from "../../layers/sqlErrors.ts"
+import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { countDefect } from "../delivery/metrics.ts"
+import { DeliveryTimings, millis } from "../delivery/timings.ts"
+import { ConnectorError } from "./ConnectorAdapter.ts"
+import { ConnectorConfigsRepo } from "./ConnectorConfigsRepo.ts"
+import { ConnectorRuntime } from "./ConnectorRuntime.ts"
+
+const decodeEnvelope = Schema.decodeUnknownEither(EventEnvelopeFromJson)
+
+/** A failed run's sync-log entity: the event's own prefix (`product` of product.updated). */
+const entityOf = (eventType: string) => eventType.split(".")[0] ?? eventType
+
+const runResult = (
+  delivery: ClaimedDelivery,
+  configId: string,
+  startedAt: Date,
+  durationMs: number,
+  outcome: Pick<AttemptResult, "connector" | "error" | "status" | "retryInMs" | "reason">
+): AttemptResult => ({
+  deliveryId: delivery.delivery_id,
+  subscriptionId: null,
+  storeId: delivery.store_id,
+  eventType: delivery.event_type,
+  attemptNumber: delivery.attempt_number + 1,
+  startedAt,
+  durationMs,
+  httpStatus: null,
+  responseBody: null,
+  ...outcome,
+  connector: outcome.connector ?? { configId, entityType: entityOf(delivery.event_type), recordCount: 0 }
+})
+
+/** A failed run: retryable ones (and unexpected failures) follow the retry table, final ones are dead-lettered. */
+const failed = (delivery: ClaimedDelivery, configId: string, error: ConnectorError | string, startedAt: Date, durationMs: number) => {
+  const retryable = typeof error === "string" ? true : error.retryable
+  const next = retryable ? delayAfterFailedAttempt(delivery.attempt_number + 1) : Option.none()
+  const summary = (typeof error === "string" ? error : `${error.kind}: ${error.message}`).slice(0, 1000)
+  return runResult(delivery, configId, startedAt, durationMs, {
+    connector: null,
+    error: summary,
+    status: Option.isSome(next) ? "FAILED" : "DEAD_LETTERED",
+    retryInMs: Option.match(next, { onNone: () => null, onSome: Duration.toMillis }),
+    reason: Option.isSome(next) ? null : summary
+  })
+}
+
+/**
+ * Connector runs in the engine: the adapter handles the event. A retryable
+ * failure (throttling, 5xx, network) waits on the retry table, a final one (a
+ * 4xx with the marketplace's message, an invalid submission, missing
+ * credentials) is dead-lettered at once: retrying would not change it. Our own
+ * database being unreachable postpones the run instead. Every recorded run is
+ * an OUTBOUND connector_sync_log row, written with it.
+ */
+export const makeConnectorLane = Effect.gen(function*() {
+  const runtime = yield* ConnectorRuntime
+  const timings = yield* DeliveryTimings
+  const sql = yield* SqlClient
+  const postponeMs = millis(timings.postponeDelay)
+
+  const attempt = (delivery: ClaimedDelivery): Effect.Effect<Outcome, unknown> =>
+    Effect.gen(function*() {
+      const configId = delivery.config_id ?? ""
+      const startedMs = yield* Clock.currentTimeMillis
+      const startedAt = new Date(startedMs)
+      const stored = yield* Effect.either(ConnectorConfigsRepo.findById(configId).pipe(Effect.provideService(SqlClient, sql)))
+      if (Either.isLeft(stored)) {
+        return {
+          _tag: "Postponed",
+          postponement: {
+            deliveryId: delivery.delivery_id,
+            attemptNumber: delivery.attempt_number,
+            retryInMs: postponeMs,
+            reason: "the database is unreachable"
+          }
+        } satisfies Outcome
+      }
+      const outcome = yield* Effect.gen(function*() {
+        if (Option.isNone(stored.right)) {
+          return yield* new ConnectorError({ kind: "Misconfigured", message: "the connector config no longer exists" })
+        }
+        const event = decodeEnvelope(delivery.body)
+        if (Either.isLeft(event)) {
+          return yield* new ConnectorError({ kind: "Invalid", message: "the stored event is not an event envelope" })
+        }
+        return yield* runtime.handleEvent(stored.right.value, event.right)
+      }).pipe(Effect.either)
+      const durationMs = (yield* Clock.currentTimeMillis) - startedMs
+      if (Either.isLeft(outcome) && outcome.left.kind === "OurOutage") {
+        return {
+          _tag: "Postponed",
+          postponement: {
+            deliveryId: delivery.delivery_id,
+            attemptNumber: delivery.attempt_number,
+            retryInMs: postponeMs,
+            reason: "the secret store is unreachable"
+          }
+        } satisfies Outcome
+      }
+      if (Either.isLeft(outcome)) {
+        // A bug in an adapter, caught by the runtime: counted with the engine's own caught defects.
+        if (outcome.left.kind === "Defect") yield* countDefect("connector")
+        return { _tag: "Attempted", result: failed(delivery, configId, outcome.left, startedAt, durationMs) } satisfies Outcome
+      }
+      return {
+        _tag: "Attempted",
+        result: runResult(delivery, configId, startedAt, durationMs, {
+          connector: { configId, entityType: outcome.right.entityType, recordCount: outcome.right.recordCount },
+          error: null,
+          status: "DELIVERED",
+          retryInMs: null,
+          reason: null
+        })
+      } satisfies Outcome
+    }).pipe(
+      Effect.withSpan("connectors.outbound", {
+        attributes: { "connector.config_id": delivery.config_id ?? "", "connector.attempt": delivery.attempt_number + 1 }
+      })
+    )
+
+  const alongside = (recorded: ReadonlyArray<AttemptResult>) => {
+    const run = <A>(f: (r: AttemptResult) => A) => recorded.map(f)
+    return sql`
+      INSERT INTO connector_sync_log
+        (sync_id, config_id, store_id, direction, entity_type, record_count, status, error_summary, started_at, finished_at)
+      SELECT gen_random_uuid(), u.config_id, u.store_id, 'OUTBOUND', u.entity_type, u.record_count,
+             u.status::connector_sync_status, u.error_summary, u.started_at, now()
+      FROM UNNEST(${run((r) => r.connector!.configId)}::uuid[], ${run((r) => r.storeId)}::text[],
+                  ${run((r) => r.connector!.entityType)}::text[], ${run((r) => r.connector!.recordCount)}::int[],
+                  ${run((r) => (r.status === "DELIVERED" ? "SUCCEEDED" : "FAILED"))}::text[],
+                  ${run((r) => r.error)}::text[], ${run((r) => r.startedAt.toISOString())}::timestamptz[])
+           AS u(config_id, store_id, entity_type, record_count, status, error_summary, started_at)`.pipe(
+      persistence("connector sync log"),
+      Effect.asVoid
+    )
+  }
+
+  return {
+    lane: "connector",
+    concurrency: timings.connectorConcurrency,
+    leaseSeconds: timings.connectorLeaseSeconds,
+    attempt,
+    failedResult: (delivery, error, startedAt, durationMs) => failed(delivery, delivery.config_id ?? "", error, startedAt, durationMs),
+    alongside
+  } satisfies DeliveryLane
+})

@@ -1,0 +1,142 @@
+import { Chunk, Clock, Effect, Queue } from "effect"
+import type { ClaimedDelivery, DeliveryStoreShape, Lane, Outcome } from "../../services/DeliveryStore.ts"
+import type { DeliveryLane } from "./DeliveryLane.ts"
+import type { DeliverySignalsShape } from "./DeliverySignals.ts"
+import type { DatabaseHealth } from "./health.ts"
+import type { Holdings } from "./holdings.ts"
+import { countAttempt, countDefect, countReleased } from "./metrics.ts"
+import { describeCause, supervised } from "./supervised.ts"
+import { type DeliveryTimingsShape, millis } from "./timings.ts"
+
+/** Deliveries claimed per round trip. */
+const claimBatch = 256
+
+export interface LaneDeps {
+  readonly store: DeliveryStoreShape
+  readonly signals: DeliverySignalsShape
+  readonly timings: DeliveryTimingsShape
+  readonly holdings: Holdings
+  readonly owner: string
+  readonly health: DatabaseHealth
+  /** Where outcomes go to be recorded. */
+  readonly record: (lane: Lane, outcome: Outcome) => Effect.Effect<void>
+  /** Offered when the writer freed room in this lane (a recorded outcome). */
+  readonly roomFreed: Queue.Queue<void>
+}
+
+const outcomeLabel = (outcome: Outcome) =>
+  outcome._tag === "Postponed"
+    ? "postponed" as const
+    : outcome.result.status === "DELIVERED"
+    ? "delivered" as const
+    : outcome.result.status === "DEAD_LETTERED"
+    ? "dead_lettered" as const
+    : "failed" as const
+
+/**
+ * One lane of the engine (webhooks, or connector runs), for the lifetime of
+ * the scope: a dispatcher claims signalled deliveries at once, a poller claims
+ * due retries (and whatever a signal missed), and `concurrency` workers
+ * attempt what was claimed. Claims are made only for room left in the lane
+ * (count and bytes), so a claimed delivery waits briefly for a worker and the
+ * memory held stays bounded. On shutdown, claiming stops first, claims not yet
+ * attempted are released at once, and attempts in flight finish.
+ */
+export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
+  Effect.gen(function*() {
+    const { holdings, owner, store, timings } = deps
+    const capacity = lane.concurrency * 2
+    const work = yield* Queue.bounded<ClaimedDelivery>(capacity)
+    const signals = deps.signals.queue(lane.lane)
+
+    const room = () => ({
+      limit: Math.min(claimBatch, capacity - holdings.size(lane.lane)),
+      maxBytes: Math.max(1, timings.maxBytesInHand - holdings.bytes())
+    })
+    // The dispatcher and the poller claim one at a time: each sees the room the other left.
+    const claimGate = yield* Effect.makeSemaphore(1)
+    const claim = (ids?: ReadonlyArray<string>) =>
+      claimGate.withPermits(1)(Effect.suspend(() => {
+        const { limit, maxBytes } = room()
+        if (limit <= 0) return Effect.succeed(0)
+        return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, ...(ids ? { ids } : {}) })
+          .pipe(
+            Effect.flatMap((claimed) => {
+              for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
+              return Effect.as(work.offerAll(claimed), claimed.length)
+            }),
+            Effect.tapError((error) => (error.kind === "Unavailable" ? deps.health.failed : Effect.void))
+          )
+      }))
+
+    // An attempt never fails the worker: a failure or a defect of the attempt itself
+    // (a bug, a throwing adapter) is a failed attempt of that delivery, with the reason.
+    const attempt = (delivery: ClaimedDelivery) =>
+      Effect.gen(function*() {
+        const startedAt = yield* Clock.currentTimeMillis
+        const outcome = yield* lane.attempt(delivery).pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              const why = describeCause(cause)
+              yield* countDefect(lane.lane)
+              yield* Effect.logError("delivery attempt failed unexpectedly; recorded as a failed attempt").pipe(
+                Effect.annotateLogs({ lane: lane.lane, deliveryId: delivery.delivery_id, why })
+              )
+              return {
+                _tag: "Attempted",
+                result: lane.failedResult(delivery, `internal error: ${why}`, new Date(startedAt), now - startedAt)
+              } satisfies Outcome as Outcome
+            })
+          )
+        )
+        yield* countAttempt(lane.lane, outcomeLabel(outcome))
+        yield* deps.record(lane.lane, outcome)
+      })
+
+    // An attempt in hand is finished and its outcome queued even when shutdown interrupts the worker.
+    const worker = Effect.uninterruptibleMask((restore) => restore(work.take).pipe(Effect.flatMap(attempt)))
+    yield* Effect.forkScoped(
+      Effect.all(Array.from({ length: lane.concurrency }, () => supervised(`${lane.lane} worker`, worker)), {
+        concurrency: "unbounded",
+        discard: true
+      })
+    )
+
+    // Runs after the claimers stopped (finalizers run in reverse): what was claimed but not
+    // taken by a worker goes back at once instead of waiting for its lease to run out.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        const unattempted = Chunk.toReadonlyArray(yield* work.takeAll).map((d) => d.delivery_id)
+        if (unattempted.length === 0) return
+        const released = yield* store.releaseLeases(unattempted, owner).pipe(
+          Effect.catchAll((error) =>
+            Effect.logWarning("could not release unattempted claims at shutdown; their leases will expire").pipe(
+              Effect.annotateLogs({ lane: lane.lane, why: error.message }),
+              Effect.as(0)
+            )
+          )
+        )
+        for (const id of unattempted) holdings.remove(id)
+        yield* countReleased("shutdown", released)
+      })
+    )
+
+    // Polls again at once while it fills its batch (a backlog), else after pollInterval;
+    // with no room left it waits for the writer to free some.
+    const poll = Effect.gen(function*() {
+      if (room().limit <= 0) {
+        return yield* deps.roomFreed.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
+      }
+      const limit = room().limit
+      const claimed = yield* claim()
+      if (claimed < limit) yield* Effect.sleep(millis(timings.pollInterval))
+    })
+    yield* Effect.forkScoped(supervised(`${lane.lane} poller`, poll))
+
+    // Signalled deliveries beyond the room left are claimed by the poller moments later.
+    const dispatch = signals.takeBetween(1, claimBatch).pipe(
+      Effect.flatMap((ids) => claim(Chunk.toReadonlyArray(ids)))
+    )
+    yield* Effect.forkScoped(supervised(`${lane.lane} dispatcher`, dispatch))
+  })

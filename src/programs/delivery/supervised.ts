@@ -1,0 +1,36 @@
+import { Cause, Duration, Effect, Schedule } from "effect"
+import { countRestart } from "./metrics.ts"
+
+/** One line about a failure, for logs and attempt records: the error's name and message, never a value it carried. */
+export const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  return text.slice(0, 300)
+}
+
+/** Waits between restarts of a failing loop: quick at first, then every 5 s while the failure lasts. */
+const restartBackoff = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))
+
+/**
+ * Runs `step` forever. A step that fails (the database is down) or dies (a
+ * bug) is logged and counted, and the loop goes on after a pause that grows
+ * while the failures last; only interruption stops it.
+ */
+export const supervised = <E, R>(name: string, step: Effect.Effect<unknown, E, R>) =>
+  Effect.gen(function*() {
+    const driver = yield* Schedule.driver(restartBackoff)
+    const pause = driver.next(undefined).pipe(Effect.catchAll(() => Effect.sleep(Duration.seconds(5))))
+    return yield* step.pipe(
+      Effect.tap(() => driver.reset),
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logWarning(`delivery engine: ${name} failed; restarting it`).pipe(
+            Effect.annotateLogs({ loop: name, why: describeCause(cause) }),
+            Effect.zipRight(countRestart(name)),
+            Effect.zipRight(pause)
+          )
+      ),
+      Effect.forever
+    )
+  })

@@ -1,0 +1,59 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { StoreId } from "../../domain/EventEnvelope.ts"
+import { AdminAuth } from "./AdminAuth.ts"
+import { Forbidden, ServiceUnavailable } from "./ApiErrors.ts"
+
+export class QuarantinedEvent extends Schema.Class<QuarantinedEvent>("QuarantinedEvent")({
+  id: Schema.String,
+  topic: Schema.String,
+  partition: Schema.Int,
+  offset: Schema.String,
+  reason: Schema.String,
+  detail: Schema.String,
+  sizeBytes: Schema.Int,
+  storeId: Schema.NullOr(Schema.String),
+  eventId: Schema.NullOr(Schema.String),
+  quarantinedAt: Schema.DateTimeUtc
+}) {}
+
+export class SetAsideMessage extends Schema.Class<SetAsideMessage>("SetAsideMessage")({
+  id: Schema.String,
+  topic: Schema.String,
+  key: Schema.NullOr(Schema.String),
+  sizeBytes: Schema.Int,
+  reason: Schema.String,
+  createdAt: Schema.DateTimeUtc,
+  setAsideAt: Schema.DateTimeUtc
+}) {}
+
+const Limit = Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)))
+
+/** What the service set aside so that it could go on: for operators (the admin token). */
+export class OpsApi extends HttpApiGroup.make("ops")
+  .add(
+    HttpApiEndpoint.get("quarantine", "/ops/quarantine")
+      .setUrlParams(Schema.Struct({ storeId: Schema.optional(StoreId), limit: Limit }))
+      .addSuccess(Schema.Struct({ items: Schema.Array(QuarantinedEvent) }))
+      .annotate(OpenApi.Summary, "Consumed messages that were not taken in (newest first): where they came from and why")
+  )
+  .add(
+    HttpApiEndpoint.get("outboxSetAside", "/ops/outbox/set-aside")
+      .setUrlParams(Schema.Struct({ limit: Limit }))
+      .addSuccess(Schema.Struct({ items: Schema.Array(SetAsideMessage) }))
+      .annotate(OpenApi.Summary, "Outbox messages Kafka can never accept (too large, refused), kept whole in kafka_outbox_set_aside")
+  )
+  .addError(Forbidden)
+  .addError(ServiceUnavailable)
+  .middleware(AdminAuth)
+  .annotate(OpenApi.Title, "Operations")
+{}
+
+/** Prometheus scrapes this: every counter, gauge and histogram of the process. */
+export class MetricsApi extends HttpApiGroup.make("metrics")
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      .annotate(OpenApi.Summary, "Metrics in the Prometheus text format")
+  )
+{}

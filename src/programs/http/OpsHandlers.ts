@@ -1,0 +1,38 @@
+import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
+import { DateTime, Effect, Metric } from "effect"
+import { DeliveryStore } from "../../services/DeliveryStore.ts"
+import type { PersistenceError } from "../../services/Persistence.ts"
+import { Api } from "./Api.ts"
+import { ServiceUnavailable } from "./ApiErrors.ts"
+import { QuarantinedEvent, SetAsideMessage } from "./OpsApi.ts"
+import { renderPrometheus } from "./prometheus.ts"
+
+const databaseDown = (error: PersistenceError) => ServiceUnavailable.of(`the database is unavailable (${error.detail}); try again`)
+
+export const OpsHandlers = HttpApiBuilder.group(Api, "ops", (handlers) =>
+  Effect.gen(function*() {
+    const store = yield* DeliveryStore
+    return handlers
+      .handle("quarantine", ({ urlParams }) =>
+        store.listQuarantined({ storeId: urlParams.storeId, limit: urlParams.limit ?? 100 }).pipe(
+          Effect.map((rows) => ({
+            items: rows.map((r) => QuarantinedEvent.make({ ...r, quarantinedAt: DateTime.unsafeMake(r.quarantinedAt) }))
+          })),
+          Effect.mapError(databaseDown)
+        ))
+      .handle("outboxSetAside", ({ urlParams }) =>
+        store.listSetAside({ limit: urlParams.limit ?? 100 }).pipe(
+          Effect.map((rows) => ({
+            items: rows.map((r) =>
+              SetAsideMessage.make({ ...r, createdAt: DateTime.unsafeMake(r.createdAt), setAsideAt: DateTime.unsafeMake(r.setAsideAt) })
+            )
+          })),
+          Effect.mapError(databaseDown)
+        ))
+  }))
+
+export const MetricsHandlers = HttpApiBuilder.group(Api, "metrics", (handlers) =>
+  Effect.succeed(
+    // Scraped every few seconds: not worth a log line each.
+    handlers.handle("metrics", () => HttpMiddleware.withLoggerDisabled(Effect.map(Metric.snapshot, renderPrometheus)))
+  ))

@@ -1,0 +1,136 @@
+import { Clock, Duration, Effect, Option } from "effect"
+import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
+import { sign } from "../../domain/webhooks/signature.ts"
+import { AppConfig } from "../../services/AppConfig.ts"
+import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
+import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
+import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { DeliveryTimings, millis } from "../delivery/timings.ts"
+import { SigningSecrets } from "./SigningSecrets.ts"
+
+export const deliveredTopic = "webhook.delivered"
+export const deadLetteredTopic = "webhook.dead_lettered"
+
+const encoder = new TextEncoder()
+
+type Response =
+  | { readonly _tag: "Response"; readonly response: OutboundResponse }
+  | { readonly _tag: "Error"; readonly error: string; readonly durationMs: number }
+
+/** The delivery's next state after attempt `attemptNumber`, per the retry table. */
+const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
+  const attemptNumber = delivery.attempt_number + 1
+  const ok = response._tag === "Response" && response.response.status >= 200 && response.response.status < 300
+  const next = ok ? Option.none() : delayAfterFailedAttempt(attemptNumber)
+  const status = ok ? "DELIVERED" as const : Option.isSome(next) ? "FAILED" as const : "DEAD_LETTERED" as const
+  const lastFailure = response._tag === "Response" ? `HTTP ${response.response.status}` : response.error
+  return {
+    deliveryId: delivery.delivery_id,
+    subscriptionId: delivery.subscription_id,
+    connector: null,
+    storeId: delivery.store_id,
+    eventType: delivery.event_type,
+    attemptNumber,
+    startedAt,
+    durationMs: response._tag === "Response" ? response.response.durationMs : response.durationMs,
+    httpStatus: response._tag === "Response" ? response.response.status : null,
+    responseBody: response._tag === "Response" ? response.response.body : null,
+    error: response._tag === "Error" ? response.error : null,
+    status,
+    retryInMs: Option.match(next, { onNone: () => null, onSome: Duration.toMillis }),
+    reason: status === "DEAD_LETTERED" ? `${attemptNumber} attempts failed; the last: ${lastFailure}` : null
+  }
+}
+
+/**
+ * Webhook deliveries in the engine: one attempt is a POST of the stored
+ * envelope (the exact bytes signed) with the SPEC.md headers. Anything the
+ * receiver does — an answer, a timeout, a refused connection — is an attempt
+ * on the retry table. The secret store being unreachable is our outage, not
+ * theirs: the attempt is postponed and none of their retries is spent.
+ * Recorded results announce themselves on Kafka through the outbox.
+ */
+export const makeWebhookLane = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const timings = yield* DeliveryTimings
+  const http = yield* HttpOut
+  const secrets = yield* SigningSecrets
+  const store = yield* DeliveryStore
+  const httpsOnly = config.mode === "live" && !config.webhook.allowInsecureTargets
+  const postponeMs = millis(timings.postponeDelay)
+
+  const attempt = (delivery: ClaimedDelivery): Effect.Effect<Outcome> =>
+    Effect.gen(function*() {
+      const startedMs = yield* Clock.currentTimeMillis
+      const startedAt = new Date(startedMs)
+      const attempted = (response: Response): Outcome => ({ _tag: "Attempted", result: resultOf(delivery, startedAt, response) })
+      const targetUrl = delivery.target_url ?? ""
+      if (httpsOnly && !targetUrl.startsWith("https://")) {
+        return attempted({ _tag: "Error", error: "InsecureTarget: only https targets are allowed", durationMs: 0 })
+      }
+      const key = yield* Effect.either(secrets.key(delivery.subscription_id ?? "", delivery.secret_version ?? 0))
+      if (key._tag === "Left") {
+        if (key.left._tag === "VaultError") {
+          return {
+            _tag: "Postponed",
+            postponement: {
+              deliveryId: delivery.delivery_id,
+              attemptNumber: delivery.attempt_number,
+              retryInMs: postponeMs,
+              reason: "the secret store is unreachable"
+            }
+          } satisfies Outcome
+        }
+        return attempted({ _tag: "Error", error: `${key.left._tag}: ${key.left.message}`, durationMs: 0 })
+      }
+      const body = encoder.encode(delivery.body)
+      const signature = yield* sign(key.right, body)
+      const response = yield* http.request({
+        method: "POST",
+        url: targetUrl,
+        headers: {
+          "content-type": "application/json",
+          "x-ss3-event": delivery.event_type,
+          "x-ss3-delivery": delivery.delivery_id,
+          "x-ss3-signature": signature
+        },
+        body
+      }).pipe(
+        Effect.map((response): Response => ({ _tag: "Response", response })),
+        Effect.catchAll((error) => Effect.succeed<Response>({ _tag: "Error", error: error.message, durationMs: error.durationMs }))
+      )
+      return attempted(response)
+    }).pipe(
+      Effect.withSpan("webhooks.attempt", {
+        attributes: { "webhook.delivery_id": delivery.delivery_id, "webhook.attempt": delivery.attempt_number + 1 }
+      })
+    )
+
+  // Only outcomes that end a delivery are announced: delivered, or dead-lettered.
+  const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
+    store.enqueueOutbox(recorded.flatMap((r) =>
+      r.status === "DELIVERED"
+        ? [{
+          topic: deliveredTopic,
+          key: r.storeId,
+          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, eventType: r.eventType })
+        }]
+        : r.status === "DEAD_LETTERED"
+        ? [{
+          topic: deadLetteredTopic,
+          key: r.storeId,
+          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, reason: r.reason })
+        }]
+        : []
+    ))
+
+  return {
+    lane: "webhook",
+    concurrency: timings.webhookConcurrency,
+    leaseSeconds: timings.webhookLeaseSeconds,
+    attempt,
+    failedResult: (delivery, error, startedAt, durationMs) =>
+      resultOf(delivery, startedAt, { _tag: "Error", error, durationMs }),
+    alongside
+  } satisfies DeliveryLane
+})

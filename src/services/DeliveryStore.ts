@@ -1,0 +1,197 @@
+import { Context, type Effect } from "effect"
+import type { EventEnvelope } from "../domain/EventEnvelope.ts"
+import type { DeliveryStatus } from "../domain/webhooks/models.ts"
+import type { PersistenceError } from "./Persistence.ts"
+
+/**
+ * What the delivery engine keeps in PostgreSQL: deliveries (a webhook POST or
+ * a connector run of one event), their claims and leases, the attempt
+ * history, the Kafka outbox, and what was quarantined or set aside.
+ */
+
+/** Deliveries of each lane are claimed, attempted and leased apart (own workers, own queues). */
+export type Lane = "webhook" | "connector"
+
+/** A delivery a worker holds a lease on, with what the attempt needs. */
+export interface ClaimedDelivery {
+  readonly delivery_id: string
+  readonly lane: Lane
+  readonly subscription_id: string | null
+  readonly config_id: string | null
+  readonly store_id: string
+  readonly event_type: string
+  /** Attempts made so far in this cycle (the next one is attempt_number + 1). */
+  readonly attempt_number: number
+  /** The envelope as compact JSON: the exact bytes POSTed and signed (the same on every retry). */
+  readonly body: string
+  readonly target_url: string | null
+  readonly secret_version: number | null
+  /** Size of `body` in bytes, counted against the engine's in-hand budget. */
+  readonly payload_bytes: number
+}
+
+export interface ClaimOptions {
+  readonly lane: Lane
+  /** Only these deliveries (the first attempt of new ones); otherwise any that are due. */
+  readonly ids?: ReadonlyArray<string>
+  readonly limit: number
+  /** The claimed payloads together stay within this many bytes (at least one is always claimed). */
+  readonly maxBytes?: number
+  /** How long the claim holds unless renewed; past it, the sweeper hands the delivery out again. */
+  readonly leaseSeconds: number
+  /** Who holds the claim (an instance id): only the holder renews or releases it. */
+  readonly owner?: string
+}
+
+/** One attempt made, and the state it moves its delivery to. */
+export interface AttemptResult {
+  readonly deliveryId: string
+  /** Set for a webhook delivery… */
+  readonly subscriptionId: string | null
+  /** …or, for a connector run, what goes into its sync-log row. */
+  readonly connector: { readonly configId: string; readonly entityType: string; readonly recordCount: number } | null
+  readonly storeId: string
+  readonly eventType: string
+  /** The attempt just made (the claimed row's attempt_number + 1). */
+  readonly attemptNumber: number
+  readonly startedAt: Date
+  readonly durationMs: number
+  readonly httpStatus: number | null
+  readonly responseBody: string | null
+  readonly error: string | null
+  readonly status: Exclude<DeliveryStatus, "PENDING">
+  /** Milliseconds until the next attempt when `FAILED`. */
+  readonly retryInMs: number | null
+  /** Why it was dead-lettered, for `webhook.dead_lettered`. */
+  readonly reason: string | null
+}
+
+/**
+ * An attempt that could not be made because of an outage on our side (the
+ * secret store, the database): the claim is let go of and the delivery waits
+ * `retryInMs`, its attempt count unchanged — the receiver's retries are not spent.
+ */
+export interface Postponement {
+  readonly deliveryId: string
+  /** The claimed row's attempt_number (unchanged). */
+  readonly attemptNumber: number
+  readonly retryInMs: number
+  readonly reason: string
+}
+
+export type Outcome =
+  | { readonly _tag: "Attempted"; readonly result: AttemptResult }
+  | { readonly _tag: "Postponed"; readonly postponement: Postponement }
+
+/** A message for Kafka, written in the same transaction as the change it announces. */
+export interface OutboxMessage {
+  readonly topic: string
+  readonly key: string | null
+  readonly value: string
+}
+
+export interface RelayedMessage extends OutboxMessage {
+  readonly id: string
+  readonly bytes: number
+}
+
+export interface RelayLimits {
+  readonly maxMessages: number
+  /** The messages of one round together stay within this many bytes (one oversized message is set aside). */
+  readonly maxBatchBytes: number
+  /** A message larger than this can never be published: it is set aside without trying. */
+  readonly maxMessageBytes: number
+}
+
+/** Messages of a relay round that can never be published, and why. */
+export interface RelayVerdict {
+  readonly setAside: ReadonlyArray<{ readonly id: string; readonly reason: string }>
+}
+
+/** What a relay round did: messages taken off the outbox (published or set aside), and those set aside. */
+export interface RelayRound extends RelayVerdict {
+  readonly taken: number
+}
+
+export interface NewDelivery {
+  readonly deliveryId: string
+  readonly lane: Lane
+}
+
+export interface FanOutResult {
+  readonly created: ReadonlyArray<NewDelivery>
+  /** Per event (same order): whether at least one active subscription or config matched it. */
+  readonly matched: ReadonlyArray<boolean>
+}
+
+/** A consumed message that was not taken in, and why (never its content). */
+export interface QuarantineEntry {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: string
+  readonly reason: string
+  readonly detail: string
+  readonly sizeBytes: number
+  readonly storeId: string | null
+  readonly eventId: string | null
+}
+
+export interface QuarantinedEvent extends QuarantineEntry {
+  readonly id: string
+  readonly quarantinedAt: Date
+}
+
+export interface SetAsideMessage {
+  readonly id: string
+  readonly topic: string
+  readonly key: string | null
+  readonly sizeBytes: number
+  readonly reason: string
+  readonly createdAt: Date
+  readonly setAsideAt: Date
+}
+
+export interface DeliveryStoreShape {
+  /**
+   * One delivery per matching active webhook subscription and connector
+   * config of each event's store, for a whole batch in one statement; a
+   * re-consumed event creates nothing new.
+   */
+  readonly createForEvents: (events: ReadonlyArray<EventEnvelope>) => Effect.Effect<FanOutResult, PersistenceError>
+  /** Claims due deliveries of one lane (`FOR UPDATE SKIP LOCKED` plus a lease). */
+  readonly claim: (options: ClaimOptions) => Effect.Effect<ReadonlyArray<ClaimedDelivery>, PersistenceError>
+  /** Extends the leases `owner` still holds on these deliveries. */
+  readonly renewLeases: (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) => Effect.Effect<number, PersistenceError>
+  /** Lets go of claims never attempted (shutdown): they are due again at once, for anyone. */
+  readonly releaseLeases: (ids: ReadonlyArray<string>, owner: string) => Effect.Effect<number, PersistenceError>
+  /** Leases whose holder died (they expired): the deliveries wait again for the next claim. */
+  readonly releaseExpiredLeases: Effect.Effect<number, PersistenceError>
+  /**
+   * Records attempts and postponements in one transaction. `alongside` runs in
+   * the same transaction with the results that were recorded (a result whose
+   * delivery moved on meanwhile — re-triggered, or recorded by another worker
+   * after its lease expired — is dropped). Returns how many results were recorded.
+   */
+  readonly record: (
+    outcomes: ReadonlyArray<Outcome>,
+    alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+  ) => Effect.Effect<number, PersistenceError>
+  /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */
+  readonly enqueueOutbox: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, PersistenceError>
+  /**
+   * One relay round: takes waiting outbox messages (locked, so instances share
+   * the work) within `limits`, hands them to `send`, then deletes what was
+   * sent and moves what `send` set aside to `kafka_outbox_set_aside`, in the
+   * same transaction. A failing `send` leaves them all waiting. Messages over
+   * `limits.maxMessageBytes` are set aside without being sent.
+   */
+  readonly relayOutbox: <E>(
+    limits: RelayLimits,
+    send: (messages: ReadonlyArray<RelayedMessage>) => Effect.Effect<RelayVerdict, E>
+  ) => Effect.Effect<RelayRound, PersistenceError | E>
+  readonly quarantine: (entries: ReadonlyArray<QuarantineEntry>) => Effect.Effect<void, PersistenceError>
+  readonly listQuarantined: (options: { readonly storeId?: string | undefined; readonly limit: number }) => Effect.Effect<ReadonlyArray<QuarantinedEvent>, PersistenceError>
+  readonly listSetAside: (options: { readonly limit: number }) => Effect.Effect<ReadonlyArray<SetAsideMessage>, PersistenceError>
+}
+
+export class DeliveryStore extends Context.Tag("integration-service/DeliveryStore")<DeliveryStore, DeliveryStoreShape>() {}
