@@ -16,7 +16,17 @@ import { adminFetch, TestApp } from "../support/app.ts"
 import { freshDatabase, migratedDbLive, TestDbLive } from "../support/db.ts"
 import { eventually } from "../support/eventually.ts"
 import { GatedHasher, makeGate } from "./gatedHasher.ts"
-import { basic, credentialRow, type IssuedCredential, issue, newStoreId, presentHeaders, tokenRequest, validate } from "./helpers.ts"
+import {
+  basic,
+  credentialRow,
+  type IssuedCredential,
+  issue,
+  newStoreId,
+  presentHeaders,
+  rawFetch,
+  tokenRequest,
+  validate
+} from "./helpers.ts"
 
 const prefix = `cred-revoke-${randomUUID().slice(0, 8)}`
 const appOptions = (name: string) => ({
@@ -183,6 +193,12 @@ describe("two instances on one database", () => {
       expect(state.min).toBeGreaterThanOrEqual(0)
       console.log(`credential_revocation_propagation_seconds: count ${state.count}, min ${state.min}, max ${state.max}, ` +
         `mean ${(state.sum / state.count).toFixed(4)}`)
+      // Scraped like every other metric.
+      const scraped = yield* on(b, rawFetch("/metrics"))
+      expect(scraped.status).toBe(200)
+      expect(scraped.text).toMatch(/^credential_revocation_propagation_seconds_bucket\{le="1"\} \d+/m)
+      expect(scraped.text).toMatch(/^credential_revocation_propagation_seconds_count \d+/m)
+      expect(scraped.text).toMatch(/^credential_bcrypt_comparisons_total\{kind="real"\} \d+/m)
     })).pipe(Effect.provide(TestDbLive)), 120_000)
 })
 
