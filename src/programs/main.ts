@@ -1,4 +1,6 @@
 import { Effect, Layer } from "effect"
+import { ConnectorConfigsRepoSql } from "../layers/ConnectorConfigsRepoSql.ts"
+import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
 import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
@@ -28,7 +30,7 @@ const DeliveryLanesLive = Layer.effect(DeliveryLanes, Effect.all([makeWebhookLan
 export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
   Layer.provide(DeliveryLanesLive),
   Layer.provide([SigningSecrets.Default, ConnectorRuntime.Default]),
-  Layer.provide(DeliveryStoreSql)
+  Layer.provide([DeliveryStoreSql, ConnectorConfigsRepoSql])
 )
 
 /**
@@ -46,7 +48,7 @@ export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),
     Layer.provide(connectors),
-    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql]),
+    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql, ConnectorConfigsRepoSql, ConnectorPollStateSql]),
     Layer.provide(MigrationsLive)
   )
 

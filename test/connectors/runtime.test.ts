@@ -4,14 +4,14 @@
  * adapter failing that run or poll (with a FAILED row and its reason) while the
  * poll loop and the workers go on, and database errors that stay typed.
  */
-import { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
 import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon/index.ts"
 import type { ConnectorAdapter, PollPage } from "../../src/programs/connectors/ConnectorAdapter.ts"
-import { ConnectorConfigsRepo } from "../../src/programs/connectors/ConnectorConfigsRepo.ts"
+import { makeConnectorConfigsRepoSql } from "../../src/layers/ConnectorConfigsRepoSql.ts"
+import { PersistenceError } from "../../src/services/Persistence.ts"
 import { makeConnectorRegistry } from "../../src/programs/connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "../../src/programs/connectors/ConnectorRuntime.ts"
 import { collectPages } from "../../src/programs/connectors/marketplace/paging.ts"
@@ -88,7 +88,7 @@ describe("connector runtime (real PostgreSQL and Kafka)", () => {
         const fake = yield* amazonFake
         const config = yield* createConfig(storeId, { isActive: false, settings: amazonSettings(fake) })
         yield* putCredentials(storeId, config.id)
-        const stored = Option.getOrThrow(yield* ConnectorConfigsRepo.findById(config.id))
+        const stored = Option.getOrThrow(yield* (yield* makeConnectorConfigsRepoSql).findById(config.id))
         // A runtime of its own over a Vault that answers after 100 ms (as a remote one does), and a
         // slow token endpoint: every call is preparing, then waiting for the token, at the same time.
         const vault = yield* Vault
@@ -185,10 +185,10 @@ describe("connector runtime (real PostgreSQL and Kafka)", () => {
         expect(fake.maxOrdersInFlight).toBe(1)
       }))
 
-    it.scoped("a database error in the repository is a typed SqlError, not a defect", () =>
+    it.scoped("a database error in the repository is a typed PersistenceError, not a defect", () =>
       Effect.gen(function*() {
-        const result = yield* Effect.either(ConnectorConfigsRepo.findById("not-a-uuid"))
-        expect(Either.isLeft(result) && result.left instanceof SqlError).toBe(true)
+        const result = yield* Effect.either((yield* makeConnectorConfigsRepoSql).findById("not-a-uuid"))
+        expect(Either.isLeft(result) && result.left instanceof PersistenceError && result.left.kind === "Rejected").toBe(true)
       }))
   })
 })

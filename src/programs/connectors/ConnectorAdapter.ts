@@ -2,7 +2,7 @@ import { Data, type Duration, type Effect, type Option, type Redacted, type Sche
 import type { ImportedOrder } from "../../domain/connectors/events.ts"
 import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import type { HttpOut } from "../../services/HttpOut.ts"
-import { storableText } from "./marketplace/storable.ts"
+import { storableText } from "../../domain/storable.ts"
 
 /** A ConnectorError's message is kept to this many characters (it ends up in PostgreSQL). */
 const maxMessageChars = 2000

@@ -1,14 +1,12 @@
-import { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
 import { EventEnvelopeFromJson } from "../../domain/EventEnvelope.ts"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
 import type { AttemptResult, ClaimedDelivery, Outcome } from "../../services/DeliveryStore.ts"
-import { persistence } from "../../layers/sqlErrors.ts"
 import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
 import { countDefect } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { ConnectorError } from "./ConnectorAdapter.ts"
-import { ConnectorConfigsRepo } from "./ConnectorConfigsRepo.ts"
+import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { ConnectorRuntime } from "./ConnectorRuntime.ts"
 
 const decodeEnvelope = Schema.decodeUnknownEither(EventEnvelopeFromJson)
@@ -61,7 +59,7 @@ const failed = (delivery: ClaimedDelivery, configId: string, error: ConnectorErr
 export const makeConnectorLane = Effect.gen(function*() {
   const runtime = yield* ConnectorRuntime
   const timings = yield* DeliveryTimings
-  const sql = yield* SqlClient
+  const configs = yield* ConnectorConfigsRepo
   const postponeMs = millis(timings.postponeDelay)
 
   const attempt = (delivery: ClaimedDelivery): Effect.Effect<Outcome, unknown> =>
@@ -69,7 +67,7 @@ export const makeConnectorLane = Effect.gen(function*() {
       const configId = delivery.config_id ?? ""
       const startedMs = yield* Clock.currentTimeMillis
       const startedAt = new Date(startedMs)
-      const stored = yield* Effect.either(ConnectorConfigsRepo.findById(configId).pipe(Effect.provideService(SqlClient, sql)))
+      const stored = yield* Effect.either(configs.findById(configId))
       if (Either.isLeft(stored)) {
         return {
           _tag: "Postponed",
@@ -124,29 +122,12 @@ export const makeConnectorLane = Effect.gen(function*() {
       })
     )
 
-  const alongside = (recorded: ReadonlyArray<AttemptResult>) => {
-    const run = <A>(f: (r: AttemptResult) => A) => recorded.map(f)
-    return sql`
-      INSERT INTO connector_sync_log
-        (sync_id, config_id, store_id, direction, entity_type, record_count, status, error_summary, started_at, finished_at)
-      SELECT gen_random_uuid(), u.config_id, u.store_id, 'OUTBOUND', u.entity_type, u.record_count,
-             u.status::connector_sync_status, u.error_summary, u.started_at, now()
-      FROM UNNEST(${run((r) => r.connector!.configId)}::uuid[], ${run((r) => r.storeId)}::text[],
-                  ${run((r) => r.connector!.entityType)}::text[], ${run((r) => r.connector!.recordCount)}::int[],
-                  ${run((r) => (r.status === "DELIVERED" ? "SUCCEEDED" : "FAILED"))}::text[],
-                  ${run((r) => r.error)}::text[], ${run((r) => r.startedAt.toISOString())}::timestamptz[])
-           AS u(config_id, store_id, entity_type, record_count, status, error_summary, started_at)`.pipe(
-      persistence("connector sync log"),
-      Effect.asVoid
-    )
-  }
-
   return {
     lane: "connector",
     concurrency: timings.connectorConcurrency,
     leaseSeconds: timings.connectorLeaseSeconds,
     attempt,
     failedResult: (delivery, error, startedAt, durationMs) => failed(delivery, delivery.config_id ?? "", error, startedAt, durationMs),
-    alongside
+    alongside: configs.recordOutboundRuns
   } satisfies DeliveryLane
 })

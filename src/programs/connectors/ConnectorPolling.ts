@@ -1,12 +1,11 @@
-import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Clock, Duration, Effect, Either, FiberMap, Option, Stream } from "effect"
 import { Notifications } from "../../services/Notifications.ts"
-import { ConnectorConfigsRepo, type StoredConfig } from "./ConnectorConfigsRepo.ts"
+import { ConnectorConfigsRepo, type StoredConfig } from "../../services/ConnectorConfigsRepo.ts"
+import { ConnectorPollState } from "../../services/ConnectorPollState.ts"
 import { ConnectorRegistry } from "./ConnectorRegistry.ts"
 import { ConnectorRuntime, runTimeout } from "./ConnectorRuntime.ts"
 import { importedMessages } from "./importedEvents.ts"
-import { storableText } from "./marketplace/storable.ts"
-import { commitPage, pruneImported } from "./pollCommit.ts"
+import { storableText } from "../../domain/storable.ts"
 
 /** Config changes are announced here so every instance starts, restarts or stops its poll fiber at once. */
 export const connectorsChannel = "integration_service_connectors"
@@ -47,7 +46,8 @@ const describeCause = (cause: Cause.Cause<unknown>) => {
  */
 export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integration-service/ConnectorPolling", {
   scoped: Effect.gen(function*() {
-    const sql = yield* SqlClient
+    const configs = yield* ConnectorConfigsRepo
+    const pollState = yield* ConnectorPollState
     const runtime = yield* ConnectorRuntime
     const registry = yield* ConnectorRegistry
     const notifications = yield* Notifications
@@ -93,7 +93,7 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
               Effect.annotateLogs({ externalOrderId: o.externalOrderId, reason: o.reason })
             )
           }
-          const published = yield* commitPage(sql, {
+          const committed = yield* pollState.commitPage({
             configId: config.id,
             storeId: config.storeId,
             owner,
@@ -102,8 +102,9 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
             messages,
             syncId: run.syncId,
             entityType: page.entityType
-          }).pipe(Effect.catchTag("LeaseLost", () => Effect.succeed(undefined)))
-          if (published === undefined) return { _tag: "LeaseLost" } as PagesEnd
+          })
+          if (Option.isNone(committed)) return { _tag: "LeaseLost" } as PagesEnd
+          const published = committed.value
           progress.published += published
           progress.pages++
           cursor = Option.some(page.cursor)
@@ -127,29 +128,21 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
       Effect.gen(function*() {
         const config = stored.config
         const leaseSeconds = Math.ceil(Duration.toSeconds(intervalOf(stored))) + 60
-        const lease = yield* sql<{ cursor: string | null }>`
-          INSERT INTO connector_poll_state (config_id, lease_owner, lease_expires_at)
-          VALUES (${config.id}, ${owner}, now() + ${leaseSeconds} * interval '1 second')
-          ON CONFLICT (config_id) DO UPDATE
-            SET lease_owner = EXCLUDED.lease_owner, lease_expires_at = EXCLUDED.lease_expires_at
-            WHERE connector_poll_state.lease_owner = EXCLUDED.lease_owner
-               OR connector_poll_state.lease_owner IS NULL
-               OR connector_poll_state.lease_expires_at < now()
-          RETURNING cursor`
-        if (lease.length === 0) return { _tag: "Busy" } as PollRun
+        const lease = yield* pollState.acquire(config.id, owner, leaseSeconds)
+        if (Option.isNone(lease)) return { _tag: "Busy" } as PollRun
         const startedAt = new Date(yield* Clock.currentTimeMillis)
-        yield* ConnectorConfigsRepo.closeStaleRuns(config.id, startedAt)
-        const syncId = yield* ConnectorConfigsRepo.startRun({ configId: config.id, storeId: config.storeId, entityType: "order", startedAt })
+        yield* configs.closeStaleRuns(config.id, startedAt)
+        const syncId = yield* configs.startRun({ configId: config.id, storeId: config.storeId, entityType: "order", startedAt })
         const progress = { published: 0, pages: 0 }
 
         // Stopped (a config change, shutdown) mid-poll: what was committed stays; the log says so.
         const whenInterrupted = Effect.suspend(() =>
           progress.pages === 0
-            ? ConnectorConfigsRepo.dropRun(syncId)
-            : ConnectorConfigsRepo.finishRun(syncId, "FAILED", `interrupted after ${progress.published} records; the next poll goes on from there`)
+            ? configs.dropRun(syncId)
+            : configs.finishRun(syncId, "FAILED", `interrupted after ${progress.published} records; the next poll goes on from there`)
         ).pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not close an interrupted poll's sync-log row", cause)))
 
-        const end = yield* readPages(stored, Option.fromNullable(lease[0]!.cursor), { syncId, leaseSeconds }, progress).pipe(
+        const end = yield* readPages(stored, lease.value.cursor, { syncId, leaseSeconds }, progress).pipe(
           // Whatever goes wrong in a poll (the database, a defect) fails this poll, with its reason.
           Effect.catchAllCause((cause) =>
             Cause.isInterruptedOnly(cause)
@@ -160,17 +153,17 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
           ),
           Effect.onInterrupt(() => whenInterrupted)
         )
-        yield* pruneImported(sql, config.id).pipe(
+        yield* pollState.pruneImported(config.id).pipe(
           Effect.catchAll((error) => Effect.logWarning("could not prune connector_imported_changes", error))
         )
         if (end._tag === "LeaseLost") {
           yield* Effect.logWarning("connector poll stopped: another instance took over its lease meanwhile")
-          if (progress.pages === 0) yield* ConnectorConfigsRepo.dropRun(syncId)
-          else yield* ConnectorConfigsRepo.finishRun(syncId, "FAILED", "stopped: another instance took over this config's lease")
+          if (progress.pages === 0) yield* configs.dropRun(syncId)
+          else yield* configs.finishRun(syncId, "FAILED", "stopped: another instance took over this config's lease")
           return { _tag: "Busy" } as PollRun
         }
         const error = end._tag === "Failed" ? storableText(end.error, maxErrorChars) : null
-        yield* ConnectorConfigsRepo.finishRun(syncId, error === null ? "SUCCEEDED" : "FAILED", error)
+        yield* configs.finishRun(syncId, error === null ? "SUCCEEDED" : "FAILED", error)
         return {
           _tag: "Polled",
           status: error === null ? "SUCCEEDED" : "FAILED",
@@ -178,13 +171,10 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
           error
         } as PollRun
       }).pipe(
-        Effect.provideService(SqlClient, sql),
         Effect.withSpan("connectors.poll", { attributes: { "connector.config_id": stored.config.id } })
       )
 
-    const releaseLease = (configId: string) =>
-      sql`UPDATE connector_poll_state SET lease_owner = NULL, lease_expires_at = NULL
-          WHERE config_id = ${configId} AND lease_owner = ${owner}`.pipe(Effect.ignore)
+    const releaseLease = (configId: string) => Effect.ignore(pollState.release(configId, owner))
 
     const pollLoop = (stored: StoredConfig) =>
       pollOnce(stored).pipe(
@@ -198,15 +188,13 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
     // At shutdown, once the poll fibers have stopped: the leases this instance still holds (a
     // manual poll's, of a config it runs no fiber for) are let go of, so that another instance
     // can poll those configs at once rather than after the leases ran out.
-    yield* Effect.addFinalizer(() =>
-      sql`UPDATE connector_poll_state SET lease_owner = NULL, lease_expires_at = NULL
-          WHERE lease_owner = ${owner}`.pipe(Effect.ignore))
+    yield* Effect.addFinalizer(() => Effect.ignore(pollState.releaseAll(owner)))
 
     // One fiber per active config; a changed config (settings, credentials, activity) gets a new one.
     const fibers = yield* FiberMap.make<string>()
     const versions = new Map<string, string>()
     const reconcile = Effect.gen(function*() {
-      const active = yield* ConnectorConfigsRepo.listActive.pipe(Effect.provideService(SqlClient, sql))
+      const active = yield* configs.listActive
       const seen = new Set<string>()
       for (const stored of active) {
         const id = stored.config.id

@@ -4,11 +4,11 @@ import { AppConfig } from "../../services/AppConfig.ts"
 import { HttpOut } from "../../services/HttpOut.ts"
 import { Vault } from "../../services/Vault.ts"
 import { type ConnectorAdapter, type ConnectorContext, ConnectorError, type PollPage } from "./ConnectorAdapter.ts"
-import type { StoredConfig } from "./ConnectorConfigsRepo.ts"
+import type { StoredConfig } from "../../services/ConnectorConfigsRepo.ts"
 import { ConnectorRegistry } from "./ConnectorRegistry.ts"
 import { makeThrottle, makeTokenCache } from "./context.ts"
 import { insecureUrlSettings } from "./marketplace/settings.ts"
-import { storableText } from "./marketplace/storable.ts"
+import { storableText } from "../../domain/storable.ts"
 
 export const connectorSecretPath = (configId: string) => `integration-service/connector/${configId}`
 

@@ -2,7 +2,7 @@ import { Effect, Either } from "effect"
 import type { ImportedOrder } from "../../domain/connectors/events.ts"
 import { importedTopic } from "../../domain/connectors/models.ts"
 import { sha256Hex } from "../credentials/digest.ts"
-import { storableJson, storableText, utf8Length } from "./marketplace/storable.ts"
+import { storableJson, storableText, utf8Length } from "../../domain/storable.ts"
 
 /**
  * The `connector.order.imported` messages of a poll page: the SPEC envelope

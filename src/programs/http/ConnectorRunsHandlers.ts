@@ -1,27 +1,25 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
 import { DeliveriesRepo } from "../../services/DeliveriesRepo.ts"
-import type { PersistenceError } from "../../services/Persistence.ts"
-import { ConnectorConfigsRepo } from "../connectors/ConnectorConfigsRepo.ts"
+import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { DeliverySignals } from "../delivery/DeliverySignals.ts"
 import { Api } from "./Api.ts"
-import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { Conflict, InvalidRequest, NotFound } from "./ApiErrors.ts"
 import { toConnectorRun, toConnectorRunDetail } from "./deliveryViews.ts"
+import { asUnavailable } from "./outages.ts"
 
-const databaseDown = (error: PersistenceError) => ServiceUnavailable.of(`the database is unavailable (${error.detail}); try again`)
+const databaseDown = asUnavailable
 
 export const ConnectorRunsHandlers = HttpApiBuilder.group(Api, "connectorRuns", (handlers) =>
   Effect.gen(function*() {
     const deliveries = yield* DeliveriesRepo
     const signals = yield* DeliverySignals
-    const sql = yield* SqlClient
+    const configs = yield* ConnectorConfigsRepo
     /** The config must be the store's: runs of another store's config are not found. */
     const ownConfig = (storeId: string, id: ConfigId) =>
-      ConnectorConfigsRepo.find(storeId, id).pipe(
-        Effect.provideService(SqlClient, sql),
-        Effect.mapError(() => ServiceUnavailable.of("the database is unavailable; try again")),
+      configs.find(storeId, id).pipe(
+        Effect.mapError(asUnavailable),
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(NotFound.of("connector config")),
           onSome: () => Effect.succeed({ kind: "connector" as const, configId: id })

@@ -1,17 +1,17 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { Vault } from "../../services/Vault.ts"
 import type { ConnectorAdapter } from "../connectors/ConnectorAdapter.ts"
-import { ConnectorConfigsRepo } from "../connectors/ConnectorConfigsRepo.ts"
+import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { ConnectorPolling } from "../connectors/ConnectorPolling.ts"
 import { ConnectorRegistry } from "../connectors/ConnectorRegistry.ts"
 import { connectorSecretPath } from "../connectors/ConnectorRuntime.ts"
 import { insecureUrlSettings } from "../connectors/marketplace/settings.ts"
 import { Api } from "./Api.ts"
-import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { Conflict, InvalidRequest, NotFound } from "./ApiErrors.ts"
+import { outagesAnswered } from "./outages.ts"
 
 const notFound = NotFound.of("connector config")
 const orNotFound = <A>(option: Option.Option<A>) =>
@@ -36,17 +36,6 @@ const checkSettings = (adapter: ConnectorAdapter, settings: unknown, allowInsecu
     })
   )
 
-/** The database failing is a 503 (rows that do not decode are a defect: a 500): one place for every handler. */
-const dbUnavailable = <A, E, R>(
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable, R> =>
-  Effect.catchAll(effect, (error): Effect.Effect<never, Exclude<E, SqlError | ParseResult.ParseError> | ServiceUnavailable> =>
-    error instanceof SqlError
-      ? Effect.fail(ServiceUnavailable.of("the database is unavailable; try again"))
-      : ParseResult.isParseError(error)
-      ? Effect.die(error)
-      : Effect.fail(error as Exclude<E, SqlError | ParseResult.ParseError>))
-
 const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) => {
   const unsupported = events.filter((e) => !adapter.supportedEvents.includes(e))
   return unsupported.length === 0
@@ -56,13 +45,12 @@ const checkEvents = (adapter: ConnectorAdapter, events: ReadonlyArray<string>) =
     ))
 }
 
-const db = <Args, A, E, R>(handler: (args: Args) => Effect.Effect<A, E, R>) => (args: Args) => dbUnavailable(handler(args))
-
 export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* ConnectorRegistry
     const polling = yield* ConnectorPolling
     const vault = yield* Vault
+    const configs = yield* ConnectorConfigsRepo
     const config = yield* AppConfig
     const allowInsecureUrls = config.mode === "dev" || config.webhook.allowInsecureTargets
     const adapterFor = (connectorType: string) =>
@@ -70,15 +58,14 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
         onNone: () => Effect.fail(InvalidRequest.of(`connectorType: must be one of ${registry.types.join(", ")}`)),
         onSome: Effect.succeed
       })
-    const vaultDown = () => ServiceUnavailable.of("the secret store is unavailable; try again")
 
     return handlers
-      .handle("create", db(({ path: { storeId }, payload }) =>
+      .handle("create", outagesAnswered(({ path: { storeId }, payload }) =>
         Effect.gen(function*() {
           const adapter = yield* adapterFor(payload.connectorType)
           const settings = yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
           const events = yield* checkEvents(adapter, payload.eventSubscriptions)
-          const stored = yield* ConnectorConfigsRepo.insert({
+          const stored = yield* configs.insert({
             id: crypto.randomUUID() as ConfigId,
             storeId,
             connectorType: adapter.connectorType,
@@ -90,19 +77,19 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
           yield* polling.changed(stored.config.id)
           return stored.config
         })))
-      .handle("list", db(({ path: { storeId } }) =>
-        ConnectorConfigsRepo.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
-      .handle("show", db(({ path: { storeId, id } }) =>
-        ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
-      .handle("update", db(({ path: { storeId, id }, payload }) =>
+      .handle("list", outagesAnswered(({ path: { storeId } }) =>
+        configs.list(storeId).pipe(Effect.map((rows) => ({ items: rows.map((r) => r.config) })))))
+      .handle("show", outagesAnswered(({ path: { storeId, id } }) =>
+        configs.find(storeId, id).pipe(Effect.flatMap(orNotFound), Effect.map((s) => s.config))))
+      .handle("update", outagesAnswered(({ path: { storeId, id }, payload }) =>
         Effect.gen(function*() {
-          const existing = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          const existing = yield* configs.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           const adapter = yield* adapterFor(existing.config.connectorType)
           const settings = payload.settings === undefined ? undefined : yield* checkSettings(adapter, payload.settings, allowInsecureUrls)
           const events = payload.eventSubscriptions === undefined
             ? undefined
             : yield* checkEvents(adapter, payload.eventSubscriptions)
-          const updated = yield* ConnectorConfigsRepo.update(storeId, id, {
+          const updated = yield* configs.update(storeId, id, {
             displayName: payload.displayName,
             eventSubscriptions: events,
             settings,
@@ -111,33 +98,33 @@ export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handl
           yield* polling.changed(id)
           return updated.config
         })))
-      .handle("delete", db(({ path: { storeId, id } }) =>
+      .handle("delete", outagesAnswered(({ path: { storeId, id } }) =>
         Effect.gen(function*() {
-          if (!(yield* ConnectorConfigsRepo.remove(storeId, id))) return yield* Effect.fail(notFound)
+          if (!(yield* configs.remove(storeId, id))) return yield* Effect.fail(notFound)
           yield* polling.changed(id)
           yield* vault.delete(connectorSecretPath(id)).pipe(
             Effect.catchAll((error) => Effect.logWarning("could not delete connector credentials from Vault", error))
           )
         })))
-      .handle("putCredentials", db(({ path: { storeId, id }, payload }) =>
+      .handle("putCredentials", outagesAnswered(({ path: { storeId, id }, payload }) =>
         Effect.gen(function*() {
-          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          yield* configs.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           yield* vault.write(connectorSecretPath(id), {
             "api-key": Redacted.make(payload.apiKey),
             "api-secret": Redacted.make(payload.apiSecret),
             ...(payload.refreshToken !== undefined ? { "refresh-token": Redacted.make(payload.refreshToken) } : {})
-          }).pipe(Effect.mapError(vaultDown))
-          yield* ConnectorConfigsRepo.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
+          })
+          yield* configs.bumpCredentialsVersion(storeId, id).pipe(Effect.flatMap(orNotFound))
           yield* polling.changed(id)
         })))
-      .handle("syncLog", db(({ path: { storeId, id }, urlParams }) =>
+      .handle("syncLog", outagesAnswered(({ path: { storeId, id }, urlParams }) =>
         Effect.gen(function*() {
-          yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
-          return { items: yield* ConnectorConfigsRepo.syncLog(storeId, id, urlParams.limit ?? 100) }
+          yield* configs.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          return { items: yield* configs.syncLog(storeId, id, urlParams.limit ?? 100) }
         })))
-      .handle("poll", db(({ path: { storeId, id } }) =>
+      .handle("poll", outagesAnswered(({ path: { storeId, id } }) =>
         Effect.gen(function*() {
-          const stored = yield* ConnectorConfigsRepo.find(storeId, id).pipe(Effect.flatMap(orNotFound))
+          const stored = yield* configs.find(storeId, id).pipe(Effect.flatMap(orNotFound))
           const run = yield* polling.pollNow(stored)
           if (run._tag === "Busy") return yield* Effect.fail(Conflict.of("another instance is polling this connector now"))
           return { status: run.status, recordCount: run.recordCount, error: run.error }
