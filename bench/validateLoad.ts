@@ -6,8 +6,9 @@
  * Each phase: `concurrency` workers on one undici Pool (keep-alive, one
  * connection per worker) send GET `path` back to back for `warmupMs` (not
  * counted) then `seconds` (counted). Each request takes the next header set:
- * `rotate` (the same few over and over), `unique` (each used once, but again
- * after a 503, as a gateway would retry; a worker stops when they run out) or `forged` (a fresh well-formed API key of nobody
+ * `rotate` (the same few over and over), `unique` (each used once, but after
+ * a 503 sent again once its Retry-After has passed, as a well-behaved gateway
+ * would; a worker stops when they run out) or `forged` (a fresh well-formed API key of nobody
  * each time, right checksum and all: what anyone can make, since the checksum
  * is public).
  */
@@ -76,19 +77,17 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
   const backgroundPool = background &&
     new Pool(phase.origin, { connections: background.concurrency, pipelining: 1, keepAliveTimeout: 30_000 })
   let backgroundNext = 0
-  const retryCounted: Array<number> = []
-  const retryBackground: Array<number> = []
   const backgroundStatuses: Record<string, number> = {}
 
   const worker = (pool: Pool, counted: boolean) => async () => {
     const spec = counted ? phase : background!
+    let retried: number | undefined
     while (true) {
       const now = performance.now()
       if (now >= until) return
       let headers: Record<string, string>
-      // A presentation shed with 503 is sent again later, as a gateway would retry it.
-      const retry = counted ? retryCounted : retryBackground
-      const index = retry.shift() ?? (counted ? next++ : backgroundNext++)
+      const index = retried ?? (counted ? next++ : backgroundNext++)
+      retried = undefined
       if (spec.mode === "forged") {
         headers = forgedHeaders()
       } else if (spec.mode === "unique") {
@@ -105,7 +104,12 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
         const response = await pool.request({ path: phase.path, method: "GET", headers })
         await response.body.dump()
         const done = performance.now()
-        if (response.statusCode === 503 && spec.mode === "unique") retry.push(index)
+        // Shed with 503: this client waits the Retry-After it was given, then sends the same again.
+        if (response.statusCode === 503 && spec.mode === "unique") {
+          retried = index
+          const wait = Number(response.headers["retry-after"] ?? 1) * 1000
+          await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, until - performance.now()))))
+        }
         if (counted && t >= measureFrom && done <= until) {
           latencies.push(done - t)
           statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1
