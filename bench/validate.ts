@@ -334,8 +334,12 @@ const main = async () => {
   for (const phase of phases.filter((p) => selected(p.name))) {
     progress(`phase ${phase.name}: ${settings.warmupMs} ms warm-up, ${settings.seconds} s at concurrency ${phase.concurrency}`)
     const { label, expect, ...spec } = phase
+    // The service (and the ceiling) run in this process: its CPU per answer is what each one costs,
+    // much steadier than req/s on a machine shared with other work.
+    const cpuBefore = process.cpuUsage()
     const result = await send(spec)
-    results.push({ ...result, label, concurrency: phase.concurrency })
+    const cpu = process.cpuUsage(cpuBefore)
+    results.push({ ...result, label, concurrency: phase.concurrency, cpuMicrosPerAnswer: (cpu.user + cpu.system) / Math.max(1, result.answered) })
     const unexpected = Object.entries(result.statuses).filter(([status]) => Number(status) !== expect)
     if (unexpected.length > 0 || result.errors > 0) {
       progress(`phase ${phase.name}: unexpected answers ${JSON.stringify(result.statuses)}, ${result.errors} errors`)

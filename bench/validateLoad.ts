@@ -51,6 +51,8 @@ export interface PhaseResult {
   readonly exhausted: boolean
   /** Answers of the background load, by status (uncounted in the rest). */
   readonly backgroundStatuses: Record<string, number>
+  /** Every answer the phase got, warm-up and background included (what the service's CPU went on). */
+  readonly answered: number
 }
 
 const percentile = (sorted: Float64Array, p: number) =>
@@ -78,6 +80,7 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
     new Pool(phase.origin, { connections: background.concurrency, pipelining: 1, keepAliveTimeout: 30_000 })
   let backgroundNext = 0
   const backgroundStatuses: Record<string, number> = {}
+  let answered = 0
 
   const worker = (pool: Pool, counted: boolean) => async () => {
     const spec = counted ? phase : background!
@@ -104,6 +107,7 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
         const response = await pool.request({ path: phase.path, method: "GET", headers })
         await response.body.dump()
         const done = performance.now()
+        answered++
         // Shed with 503: this client waits the Retry-After it was given, then sends the same again.
         if (response.statusCode === 503 && spec.mode === "unique") {
           retried = index
@@ -145,7 +149,8 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
     statuses,
     errors,
     exhausted,
-    backgroundStatuses
+    backgroundStatuses,
+    answered
   }
 }
 
