@@ -8,22 +8,35 @@
  *   npm run bench:validate                       (or: npx tsx bench/validate.ts)
  *
  * Phases (each BENCH_WARMUP_MS of warm-up, then BENCH_SECONDS counted):
- *   healthz      GET /healthz: the ceiling of this server on this machine
- *   warm         GET /credentials/validate with one good API key (cached after its first use)
+ *   ceiling      a plain node:http server in this process answering validate's bytes: what Node
+ *                itself does on this machine in this run (bench/validateCeiling.ts)
+ *   warm         GET /credentials/validate with one good API key (cached after its first use);
+ *                ceiling, warm and malformed take turns for BENCH_ROUNDS rounds, each warm
+ *                round against the ceiling just before it
+ *   healthz      GET /healthz: a route of the Effect HTTP app
  *   warm c=1     the same, one request at a time: latency without queueing
- *   malformed    an API key with a bad checksum: 400 before any lookup
+ *   malformed    an API key with a bad checksum: 400 before any lookup (in the rounds too)
  *   cold         Basic with a different OAuth client every time: one bcrypt comparison each
  *   warm-under-cold  warm, one at a time, while 16 connections send cold validations (bcrypt busy)
+ *   warm-flood   warm, one at a time, while BENCH_FLOOD connections send forged keys (below)
+ *   cold-c1      cold, one at a time, nothing else running: the idle cold time
+ *   cold-flood   the same while BENCH_FLOOD connections send forged well-formed keys of nobody
+ *                (fresh ids, right checksums) back to back
+ *
+ * It ends with each target of the hot path against what this run measured.
  *
  * Environment (all optional):
  *   DATABASE_URL        admin URL (default postgres://postgres@127.0.0.1:5432/postgres); a throwaway database
  *                       is_bench_validate_<ts> is created in it and dropped at the end
  *   KAFKA_BROKERS       a broker for the service's Kafka consumer; unset: the in-process dev bus
  *   BENCH_SECONDS (5)   BENCH_WARMUP_MS (1000)   BENCH_CONCURRENCY (50)
- *   BENCH_COLD_CLIENTS  OAuth clients for the cold phases (3000, half each); each presentation is used once
+ *   BENCH_COLD_CLIENTS  OAuth clients for the cold phases (3000, a quarter each); each presentation is used once
+ *   BENCH_FLOOD         connections sending forged keys in warm-flood and cold-flood (300)
+ *   BENCH_ROUNDS        rounds of ceiling and warm (3)
  *   BENCH_BCRYPT_COST   (10, the production default)
  *   BENCH_LOGS          off (default: warnings only) | json (the production JSON request log, written to /dev/null)
- *   BENCH_PHASES        a comma-separated subset of healthz,warm,warm-c1,malformed,cold,warm-under-cold (default: all)
+ *   BENCH_PHASES        a comma-separated subset of ceiling,healthz,warm,warm-c1,malformed,cold,warm-under-cold,
+ *                       warm-flood,cold-c1,cold-flood (default: all)
  *
  * Profiling the service (this process): node --cpu-prof --cpu-prof-dir=.cache/prof --import tsx bench/validate.ts
  */
@@ -36,7 +49,8 @@ import { createWriteStream } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import { newClientId, newSecret } from "../src/domain/credentials/keys.ts"
+import { credentialKeys, newClientId } from "../src/domain/credentials/keys.ts"
+import { CryptoPrimitivesNode, cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { DbLive } from "../src/layers/DbLive.ts"
 import { DnsLive } from "../src/layers/DnsLive.ts"
 import { HttpOutLive } from "../src/layers/HttpOutLive.ts"
@@ -49,7 +63,9 @@ import { makeVaultTest } from "../src/layers/VaultTest.ts"
 import { MainLive } from "../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../src/services/AppConfig.ts"
 import { Vault } from "../src/services/Vault.ts"
+import { startCeiling } from "./validateCeiling.ts"
 import type { Phase, PhaseResult } from "./validateLoad.ts"
+import { type Measured, report } from "./validateReport.ts"
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -68,11 +84,15 @@ const settings = {
   seconds: intEnv("BENCH_SECONDS", 5),
   warmupMs: intEnv("BENCH_WARMUP_MS", 1000),
   concurrency: Math.max(1, intEnv("BENCH_CONCURRENCY", 50)),
-  coldClients: Math.max(1, intEnv("BENCH_COLD_CLIENTS", 3000)),
+  coldClients: Math.max(4, intEnv("BENCH_COLD_CLIENTS", 3000)),
+  flood: Math.max(1, intEnv("BENCH_FLOOD", 300)),
+  rounds: Math.max(1, intEnv("BENCH_ROUNDS", 3)),
   bcryptCost: intEnv("BENCH_BCRYPT_COST", 10),
   logs: process.env["BENCH_LOGS"] === "json" ? "json" as const : "off" as const,
   phases: (process.env["BENCH_PHASES"] ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 }
+
+const { newSecret } = credentialKeys(cryptoPrimitivesNode.crc32)
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..")
 const runId = Date.now()
@@ -81,16 +101,6 @@ const adminToken = `bench-admin-${randomUUID()}`
 const storeId = "bench-store-1"
 
 const progress = (message: string) => process.stderr.write(`[bench:validate] ${message}\n`)
-
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a"
-
-const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
-}
 
 // ---------------------------------------------------------------------------
 // Cleanup: last acquired, first released; also on SIGINT/SIGTERM
@@ -179,6 +189,7 @@ const startService = async (databaseUrl: string) => {
     HttpOutLive,
     DnsLive,
     PasswordHasherFromConfig,
+    CryptoPrimitivesNode,
     makeHttpServerNode(0, "127.0.0.1"),
     Layer.effect(Vault, makeVaultTest())
   ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, config)))
@@ -257,31 +268,78 @@ const main = async () => {
   const last = apiKey.at(-1)!
   const malformedKey = `${apiKey.slice(0, -1)}${last === "A" ? "B" : "A"}`
 
+  // The ceiling: Node's own HTTP server answering exactly what validate answers for this key.
+  const answer = await fetch(`${origin}/credentials/validate`, { headers: { authorization: `Bearer ${apiKey}` } })
+  const ceiling = await startCeiling({
+    headers: {
+      "cache-control": answer.headers.get("cache-control")!,
+      "content-type": answer.headers.get("content-type")!,
+      "content-length": answer.headers.get("content-length")!
+    },
+    body: Buffer.from(await answer.arrayBuffer())
+  })
+  cleanups.push({ name: "ceiling server", run: ceiling.close })
+
   const send = await startLoadGenerator()
   const base = { origin, concurrency: settings.concurrency, warmupMs: settings.warmupMs, seconds: settings.seconds, mode: "rotate" as const }
+  const warmKey = [{ authorization: `Bearer ${apiKey}` }]
+  const quarter = Math.floor(coldHeaders.length / 4)
+  // The ceiling and warm validate take turns, round after round: the machine's other load drifts,
+  // and each warm round is compared with the ceiling measured just before it.
+  const rounds = Array.from({ length: settings.rounds }, (_, i) => [
+    { ...base, origin: ceiling.origin, label: `node:http ceiling (same JSON), round ${i + 1}`, name: `ceiling#${i + 1}`, path: "/credentials/validate", headers: warmKey, expect: 200 },
+    { ...base, label: `validate, warm (cached key), round ${i + 1}`, name: `warm#${i + 1}`, path: "/credentials/validate", headers: warmKey, expect: 200 },
+    { ...base, label: `validate, malformed key (400), round ${i + 1}`, name: `malformed#${i + 1}`, path: "/credentials/validate", headers: [{ authorization: `Bearer ${malformedKey}` }], expect: 400 }
+  ]).flat()
   const phases: Array<Omit<Phase, "type"> & { label: string; expect: number }> = [
-    { ...base, label: "GET /healthz", name: "healthz", path: "/healthz", headers: [{}], expect: 200 },
-    { ...base, label: "validate, warm (cached key)", name: "warm", path: "/credentials/validate", headers: [{ authorization: `Bearer ${apiKey}` }], expect: 200 },
-    { ...base, concurrency: 1, label: "validate, warm, concurrency 1", name: "warm-c1", path: "/credentials/validate", headers: [{ authorization: `Bearer ${apiKey}` }], expect: 200 },
-    { ...base, label: "validate, malformed key (400)", name: "malformed", path: "/credentials/validate", headers: [{ authorization: `Bearer ${malformedKey}` }], expect: 400 },
-    { ...base, mode: "unique", label: `validate, cold (bcrypt ${settings.bcryptCost})`, name: "cold", path: "/credentials/validate", headers: coldHeaders.slice(0, coldHeaders.length / 2), expect: 200 },
+    ...rounds,
+    { ...base, label: "GET /healthz (an Effect route)", name: "healthz", path: "/healthz", headers: [{}], expect: 200 },
+    { ...base, concurrency: 1, label: "validate, warm, concurrency 1", name: "warm-c1", path: "/credentials/validate", headers: warmKey, expect: 200 },
+    { ...base, mode: "unique", label: `validate, cold (bcrypt ${settings.bcryptCost})`, name: "cold", path: "/credentials/validate", headers: coldHeaders.slice(0, quarter), expect: 200 },
     {
       ...base,
       concurrency: 1,
       label: "validate, warm, c=1, while cold load",
       name: "warm-under-cold",
       path: "/credentials/validate",
-      headers: [{ authorization: `Bearer ${apiKey}` }],
+      headers: warmKey,
       expect: 200,
-      background: { concurrency: 16, mode: "unique", headers: coldHeaders.slice(coldHeaders.length / 2) }
+      background: { concurrency: 16, mode: "unique", headers: coldHeaders.slice(quarter, 2 * quarter) }
+    },
+    {
+      ...base,
+      concurrency: 1,
+      label: `validate, warm, c=1, ${settings.flood} forged keys in flight`,
+      name: "warm-flood",
+      path: "/credentials/validate",
+      headers: warmKey,
+      expect: 200,
+      background: { concurrency: settings.flood, mode: "forged", headers: [] }
+    },
+    { ...base, concurrency: 1, mode: "unique", label: "validate, cold, c=1 (idle)", name: "cold-c1", path: "/credentials/validate", headers: coldHeaders.slice(2 * quarter, 3 * quarter), expect: 200 },
+    {
+      ...base,
+      concurrency: 1,
+      mode: "unique",
+      label: `validate, cold, c=1, ${settings.flood} forged keys in flight`,
+      name: "cold-flood",
+      path: "/credentials/validate",
+      headers: coldHeaders.slice(3 * quarter),
+      expect: 200,
+      background: { concurrency: settings.flood, mode: "forged", headers: [] }
     }
   ]
-  const results: Array<PhaseResult & { label: string; expect: number; concurrency: number }> = []
-  for (const phase of phases.filter((p) => settings.phases.length === 0 || settings.phases.includes(p.name))) {
+  const results: Array<Measured> = []
+  const selected = (name: string) => settings.phases.length === 0 || settings.phases.includes(name.replace(/#\d+$/, ""))
+  for (const phase of phases.filter((p) => selected(p.name))) {
     progress(`phase ${phase.name}: ${settings.warmupMs} ms warm-up, ${settings.seconds} s at concurrency ${phase.concurrency}`)
     const { label, expect, ...spec } = phase
+    // The service (and the ceiling) run in this process: its CPU per answer is what each one costs,
+    // much steadier than req/s on a machine shared with other work.
+    const cpuBefore = process.cpuUsage()
     const result = await send(spec)
-    results.push({ ...result, label, expect, concurrency: phase.concurrency })
+    const cpu = process.cpuUsage(cpuBefore)
+    results.push({ ...result, label, concurrency: phase.concurrency, cpuMicrosPerAnswer: (cpu.user + cpu.system) / Math.max(1, result.answered) })
     const unexpected = Object.entries(result.statuses).filter(([status]) => Number(status) !== expect)
     if (unexpected.length > 0 || result.errors > 0) {
       progress(`phase ${phase.name}: unexpected answers ${JSON.stringify(result.statuses)}, ${result.errors} errors`)
@@ -289,32 +347,10 @@ const main = async () => {
     if (result.exhausted) progress(`phase ${phase.name}: ran out of distinct presentations (raise BENCH_COLD_CLIENTS)`)
   }
 
-  const rate = (r: PhaseResult | undefined) => (r === undefined ? Number.NaN : (r.requests / r.elapsedMs) * 1000)
-  const byName: Record<string, PhaseResult | undefined> = Object.fromEntries(results.map((r) => [r.name, r]))
-  console.log("")
-  console.log(table(
-    ["phase", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "answers"],
-    results.map((r) => [
-      r.label,
-      String(r.concurrency),
-      fmt(rate(r)),
-      fmt(r.latency.p50, 2),
-      fmt(r.latency.p90, 2),
-      fmt(r.latency.p99, 2),
-      fmt(r.latency.max, 1),
-      Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(" ") + (r.errors ? ` errors×${r.errors}` : "")
-    ])
-  ))
-  const ratio = rate(byName["warm"]) / rate(byName["healthz"])
-  console.log("")
-  console.log(`warm validate / healthz: ${fmt(ratio * 100, 1)}%   (target ≥ 70%)`)
-  console.log(`warm validate p99: ${fmt(byName["warm"]?.latency.p99 ?? Number.NaN, 2)} ms at concurrency ${settings.concurrency}, ` +
-    `${fmt(byName["warm-c1"]?.latency.p99 ?? Number.NaN, 2)} ms at concurrency 1   (target < 5 ms)`)
-  console.log(`warm validate p99 while cold validations keep bcrypt busy: ${fmt(byName["warm-under-cold"]?.latency.p99 ?? Number.NaN, 2)} ms`)
-  console.log(`cold validations: ${fmt(rate(byName["cold"]), 1)}/s (bcrypt cost ${settings.bcryptCost}, UV_THREADPOOL_SIZE ${process.env["UV_THREADPOOL_SIZE"] ?? "4 (default)"})`)
+  console.log(report(results, { concurrency: settings.concurrency, bcryptCost: settings.bcryptCost, flood: settings.flood, rounds: settings.rounds }))
   console.log("")
   console.log(`rerun: npm run bench:validate   (DATABASE_URL=${settings.adminDatabaseUrl.replace(/:[^:@/]*@/, ":***@")} ` +
-    `BENCH_SECONDS=${settings.seconds} BENCH_CONCURRENCY=${settings.concurrency} BENCH_LOGS=${settings.logs})`)
+    `BENCH_SECONDS=${settings.seconds} BENCH_CONCURRENCY=${settings.concurrency} BENCH_FLOOD=${settings.flood} BENCH_ROUNDS=${settings.rounds} BENCH_LOGS=${settings.logs})`)
 }
 
 main().then(

@@ -6,10 +6,20 @@
  * Each phase: `concurrency` workers on one undici Pool (keep-alive, one
  * connection per worker) send GET `path` back to back for `warmupMs` (not
  * counted) then `seconds` (counted). Each request takes the next header set:
- * `rotate` (the same few over and over) or `unique` (each used once; a worker
- * stops when they run out).
+ * `rotate` (the same few over and over), `unique` (each used once, but after
+ * a 503 sent again once its Retry-After has passed, as a well-behaved gateway
+ * would; a worker stops when they run out) or `forged` (a fresh well-formed API key of nobody
+ * each time, right checksum and all: what anyone can make, since the checksum
+ * is public).
  */
 import { Pool } from "undici"
+import { credentialKeys, newClientId } from "../src/domain/credentials/keys.ts"
+import { cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
+
+export type HeaderMode = "rotate" | "unique" | "forged"
+
+const { newSecret } = credentialKeys(cryptoPrimitivesNode.crc32)
+const forgedHeaders = () => ({ authorization: `Bearer ${newSecret("API_KEY", newClientId("API_KEY")).presented}` })
 
 export interface Phase {
   readonly type: "phase"
@@ -20,12 +30,12 @@ export interface Phase {
   readonly warmupMs: number
   readonly seconds: number
   readonly headers: ReadonlyArray<Record<string, string>>
-  readonly mode: "rotate" | "unique"
-  /** Load running alongside, not counted (e.g. cold validations keeping bcrypt busy). */
+  readonly mode: HeaderMode
+  /** Load running alongside, not counted (e.g. cold validations keeping bcrypt busy, a flood of forged keys). */
   readonly background?: {
     readonly concurrency: number
     readonly headers: ReadonlyArray<Record<string, string>>
-    readonly mode: "rotate" | "unique"
+    readonly mode: HeaderMode
   }
 }
 
@@ -39,6 +49,10 @@ export interface PhaseResult {
   readonly statuses: Record<string, number>
   readonly errors: number
   readonly exhausted: boolean
+  /** Answers of the background load, by status (uncounted in the rest). */
+  readonly backgroundStatuses: Record<string, number>
+  /** Every answer the phase got, warm-up and background included (what the service's CPU went on). */
+  readonly answered: number
 }
 
 const percentile = (sorted: Float64Array, p: number) =>
@@ -65,15 +79,21 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
   const backgroundPool = background &&
     new Pool(phase.origin, { connections: background.concurrency, pipelining: 1, keepAliveTimeout: 30_000 })
   let backgroundNext = 0
+  const backgroundStatuses: Record<string, number> = {}
+  let answered = 0
 
   const worker = (pool: Pool, counted: boolean) => async () => {
     const spec = counted ? phase : background!
+    let retried: number | undefined
     while (true) {
       const now = performance.now()
       if (now >= until) return
       let headers: Record<string, string>
-      const index = counted ? next++ : backgroundNext++
-      if (spec.mode === "unique") {
+      const index = retried ?? (counted ? next++ : backgroundNext++)
+      retried = undefined
+      if (spec.mode === "forged") {
+        headers = forgedHeaders()
+      } else if (spec.mode === "unique") {
         if (index >= spec.headers.length) {
           exhausted = true
           return
@@ -87,9 +107,18 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
         const response = await pool.request({ path: phase.path, method: "GET", headers })
         await response.body.dump()
         const done = performance.now()
+        answered++
+        // Shed with 503: this client waits the Retry-After it was given, then sends the same again.
+        if (response.statusCode === 503 && spec.mode === "unique") {
+          retried = index
+          const wait = Number(response.headers["retry-after"] ?? 1) * 1000
+          await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, until - performance.now()))))
+        }
         if (counted && t >= measureFrom && done <= until) {
           latencies.push(done - t)
           statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1
+        } else if (!counted && t >= measureFrom) {
+          backgroundStatuses[response.statusCode] = (backgroundStatuses[response.statusCode] ?? 0) + 1
         }
       } catch {
         if (counted && t >= measureFrom) errors++
@@ -119,7 +148,9 @@ const runPhase = async (phase: Phase): Promise<PhaseResult> => {
     },
     statuses,
     errors,
-    exhausted
+    exhausted,
+    backgroundStatuses,
+    answered
   }
 }
 

@@ -40,6 +40,7 @@ import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } fro
 import { randomUUID } from "node:crypto"
 import { Kafka as KafkaJs, logLevel, Partitioners, type Producer } from "kafkajs"
 import pg from "pg"
+import { CryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { DbLive } from "../src/layers/DbLive.ts"
 import { DnsLive } from "../src/layers/DnsLive.ts"
 import { HttpOutLive } from "../src/layers/HttpOutLive.ts"
@@ -104,7 +105,7 @@ const RUN_DEADLINE_MS = intEnv("BENCH_MAX_SECONDS", 175) * 1000
 const runId = Date.now()
 const databaseName = `is_bench_${runId}`
 const eventTopic = `bench.events.${runId}`
-const adminToken = "bench-admin-token"
+const adminToken = "bench-admin-token-0123456789abcdef"
 const storeIds = Array.from({ length: settings.stores }, (_, i) => `bench-store-${i + 1}`)
 const types = { warmup: "bench.warmup", burst: "bench.burst", steady: "bench.steady" } as const
 
@@ -141,6 +142,7 @@ const serviceLayer = (config: AppConfigShape) => {
     HttpOutLive,
     DnsLive,
     PasswordHasherFromConfig,
+    CryptoPrimitivesNode,
     makeHttpServerNode(0, "127.0.0.1"),
     Layer.effect(Vault, makeVaultTest())
   ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, config)))

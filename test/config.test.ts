@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import { makeAppConfigDev } from "../src/layers/AppConfigDev.ts"
 import { jdbcToPostgresUrl, makeAppConfigLive } from "../src/layers/AppConfigLive.ts"
 import { makeVaultTest } from "../src/layers/VaultTest.ts"
 import { Vault } from "../src/services/Vault.ts"
@@ -22,7 +23,7 @@ const complete = {
     "db.url": "jdbc:postgresql://db.internal:5433/integration",
     "db.username": "svc",
     "db.password": "p@ss/word",
-    "admin.token": "admin-secret"
+    "admin.token": "admin-secret-0123456789abcdefghijklmnop"
   },
   shared: { "kafka.bootstrap.servers": "k1:9092, k2:9092", "otel.exporter.otlp.endpoint": "http://otel:4318" }
 }
@@ -40,7 +41,7 @@ describe("live configuration", () => {
       expect(Redacted.value(config.databaseUrl)).toBe("postgres://svc:p%40ss%2Fword@db.internal:5433/integration")
       expect(config.kafka.brokers).toEqual(["k1:9092", "k2:9092"])
       expect(config.otlpEndpoint).toEqual(Option.some("http://otel:4318"))
-      expect(Redacted.value(config.adminToken)).toBe("admin-secret")
+      expect(Redacted.value(config.adminToken)).toBe("admin-secret-0123456789abcdefghijklmnop")
       expect(config.port).toBe(8080)
       expect(config.webhook).toEqual({ timeoutMs: 10_000, allowInsecureTargets: false })
     }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({}))))
@@ -79,7 +80,11 @@ describe("live configuration", () => {
     ["kafka.bootstrap.servers", { ...complete, shared: {} }, {}],
     ["admin.token", { ...complete, "integration-service": { "db.url": "jdbc:postgresql://h/db" } }, {}],
     ["PORT", complete, { PORT: "http" }],
-    ["KAFKA_EVENT_TOPICS", complete, { KAFKA_EVENT_TOPICS: "(" }]
+    ["KAFKA_EVENT_TOPICS", complete, { KAFKA_EVENT_TOPICS: "(" }],
+    // An admin token of fewer than 32 characters, from Vault or the environment; an empty one most of all.
+    ["admin.token", { ...complete, "integration-service": { ...complete["integration-service"], "admin.token": "admin-secret" } }, {}],
+    ["admin.token", complete, { ADMIN_TOKEN: "" }],
+    ["admin.token", complete, { ADMIN_TOKEN: "x".repeat(31) }]
   ] as const)("a missing or wrong %s fails start-up with one line naming it", ([setting, vault, env]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(makeAppConfigLive)
@@ -88,5 +93,31 @@ describe("live configuration", () => {
       expect(line).toContain(setting)
       expect(line.split("\n")).toHaveLength(1)
       expect(line).not.toContain("admin-secret")
+      expect(line).not.toContain("x".repeat(31))
     }).pipe(Effect.provide(secrets(vault)), Effect.provide(withEnv(env))))
+
+  it.effect("an admin token of exactly 32 characters is accepted", () =>
+    Effect.gen(function*() {
+      const config = yield* makeAppConfigLive
+      expect(Redacted.value(config.adminToken)).toBe("y".repeat(32))
+    }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({ ADMIN_TOKEN: "y".repeat(32) }))))
+})
+
+describe("dev configuration", () => {
+  it.effect("generates an admin token of at least 32 characters and keeps it", () =>
+    Effect.gen(function*() {
+      const first = yield* makeAppConfigDev(".data-test")
+      expect(Redacted.value(first.adminToken).length).toBeGreaterThanOrEqual(32)
+      const again = yield* makeAppConfigDev(".data-test")
+      expect(Redacted.value(again.adminToken)).toBe(Redacted.value(first.adminToken))
+    }).pipe(Effect.provide(secrets({})), Effect.provide(withEnv({}))))
+
+  it.effect("a short ADMIN_TOKEN stops dev start-up too, with one line naming admin.token", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(makeAppConfigDev(".data-test"))
+      expect(error._tag).toBe("ConfigurationError")
+      expect(error.message).toContain("admin.token")
+      expect(error.message.split("\n")).toHaveLength(1)
+      expect(error.message).not.toContain("short-token")
+    }).pipe(Effect.provide(secrets({})), Effect.provide(withEnv({ ADMIN_TOKEN: "short-token" }))))
 })

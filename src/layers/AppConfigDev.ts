@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { AppConfig } from "../services/AppConfig.ts"
 import { Vault } from "../services/Vault.ts"
-import { readEnvSettings } from "./AppConfigEnv.ts"
+import { checkAdminToken, readEnvSettings } from "./AppConfigEnv.ts"
 import { serviceSecretPath } from "./AppConfigLive.ts"
 
 /**
@@ -28,7 +28,7 @@ export const makeAppConfigDev = (dataDir: string) =>
           token
         )
       }
-    })
+    }).pipe(Effect.flatMap(checkAdminToken))
     return AppConfig.of({
       mode: "dev",
       port: env.port,
@@ -45,6 +45,7 @@ export const makeAppConfigDev = (dataDir: string) =>
       otlpEndpoint: env.otlpEndpoint,
       webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true },
       credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
+      maxBodyBytes: env.maxBodyBytes,
       dataDir
     })
   })

@@ -1,5 +1,5 @@
-import { Config, ConfigError, Data, Effect, Either } from "effect"
-import { defaultEventTopics } from "../services/AppConfig.ts"
+import { Config, ConfigError, Data, Effect, Either, Redacted } from "effect"
+import { defaultEventTopics, minAdminTokenLength } from "../services/AppConfig.ts"
 
 /** A setting that is missing or wrong: start-up fails with this one line. */
 export class ConfigurationError extends Data.TaggedError("ConfigurationError")<{
@@ -43,6 +43,10 @@ const envSettings = Config.all({
     Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
     Config.withDefault(3600)
   ),
+  maxBodyBytes: Config.integer("HTTP_MAX_BODY_BYTES").pipe(
+    Config.validate({ message: "must be between 1024 and 10485760", validation: (n) => n >= 1024 && n <= 10 * 1024 * 1024 }),
+    Config.withDefault(64 * 1024)
+  ),
   kafkaMaxMessageBytes: Config.integer("KAFKA_MAX_MESSAGE_BYTES").pipe(
     Config.validate({ message: "must be between 10000 and 100000000", validation: (n) => n >= 10_000 && n <= 100_000_000 }),
     Config.withDefault(1_000_000)
@@ -73,6 +77,15 @@ export const readEnvSettings: Effect.Effect<EnvSettings, ConfigurationError> = E
     return new ConfigurationError({ setting, problem: problem.startsWith("Expected") ? `is invalid: ${problem}` : problem })
   }
 )
+
+/**
+ * An admin token anyone could guess (or an empty one, which would match an
+ * empty Authorization) stops start-up.
+ */
+export const checkAdminToken = (token: Redacted.Redacted<string>): Effect.Effect<Redacted.Redacted<string>, ConfigurationError> =>
+  Redacted.value(token).length >= minAdminTokenLength
+    ? Effect.succeed(token)
+    : Effect.fail(new ConfigurationError({ setting: "admin.token", problem: `must be at least ${minAdminTokenLength} characters (Vault secret integration-service key admin.token, or ADMIN_TOKEN)` }))
 
 export const splitBrokers = (value: string): ReadonlyArray<string> =>
   value.split(",").map((b) => b.trim()).filter((b) => b.length > 0)

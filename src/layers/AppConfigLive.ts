@@ -1,7 +1,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../services/AppConfig.ts"
 import { type SecretData, Vault } from "../services/Vault.ts"
-import { ConfigurationError, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
+import { checkAdminToken, ConfigurationError, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
 
 /** Vault secrets (under the KV mount) holding the service's settings, per SPEC.md "Vault layout". */
 export const serviceSecretPath = "integration-service"
@@ -88,7 +88,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     Option.orElse(env.adminToken, () => key(service, "admin.token")),
     "admin.token",
     `Vault secret ${serviceSecretPath} key admin.token, or ADMIN_TOKEN`
-  )
+  ).pipe(Effect.flatMap(checkAdminToken))
 
   const otlpEndpoint = Option.orElse(
     env.otlpEndpoint,
@@ -111,6 +111,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     otlpEndpoint,
     webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets },
     credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
+    maxBodyBytes: env.maxBodyBytes,
     dataDir: ".data"
   })
 })

@@ -1,7 +1,9 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { AppConfig } from "../services/AppConfig.ts"
+import { HttpFrontDoor } from "../services/HttpFrontDoor.ts"
+import { FrontDoorServer, makeFrontDoor } from "./HttpFrontDoorNode.ts"
 
 const notYet = JSON.stringify({ error: "unavailable", message: "the service is starting or stopping; try again" })
 
@@ -24,12 +26,18 @@ const answerWhileNotServing = (server: Server) => (request: IncomingMessage, res
   response.end(notYet)
 }
 
-/** Node's HTTP server on the configured port (0 picks a free one). */
+/** Node's HTTP server on the configured port (0 picks a free one), with its front door (`HttpFrontDoor`). */
 export const makeHttpServerNode = (port: number, host?: string) =>
-  NodeHttpServer.layer(() => {
-    const server = createServer({ keepAliveTimeout: 65_000 })
-    server.on("request", answerWhileNotServing(server))
-    return server
-  }, { port, ...(host ? { host } : {}) })
+  Layer.unwrapEffect(Effect.sync(() => {
+    const door = makeFrontDoor()
+    return Layer.merge(
+      NodeHttpServer.layer(() => {
+        const server = new FrontDoorServer({ keepAliveTimeout: 65_000 }, door)
+        server.on("request", answerWhileNotServing(server))
+        return server
+      }, { port, ...(host ? { host } : {}) }),
+      Layer.succeed(HttpFrontDoor, door.service)
+    )
+  }))
 
 export const HttpServerNode = Layer.unwrapEffect(Effect.map(AppConfig, (config) => makeHttpServerNode(config.port)))

@@ -2,6 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
 import { AppConfigDev } from "./AppConfigDev.ts"
 import { AppConfigLive } from "./AppConfigLive.ts"
+import { CryptoPrimitivesNode } from "./CryptoPrimitivesNode.ts"
 import { DbDev } from "./DbDev.ts"
 import { DbLive, makeDbLive } from "./DbLive.ts"
 import { DnsLive } from "./DnsLive.ts"
@@ -25,6 +26,7 @@ export const LiveInfra = Layer.mergeAll(
   HttpOutLive,
   DnsLive,
   PasswordHasherFromConfig,
+  CryptoPrimitivesNode,
   HttpServerNode,
   TelemetryLive
 ).pipe(
@@ -57,6 +59,7 @@ export const DevInfra = (dataDir: string) => {
     HttpOutLive,
     DnsLive,
     PasswordHasherFromConfig,
+    CryptoPrimitivesNode,
     NotificationsLocal,
     HttpServerNode,
     TelemetryLive

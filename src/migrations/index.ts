@@ -6,6 +6,7 @@ import oauthAccessTokens from "./0004_oauth_access_tokens.ts"
 import connectorRuns from "./0005_connector_runs.ts"
 import connectorImportedChanges from "./0006_connector_imported_changes.ts"
 import deliveryEngineSafety from "./0007_delivery_engine_safety.ts"
+import credentialGenerations from "./0008_credential_generations.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -15,5 +16,6 @@ export const loader = Migrator.fromRecord({
   "0004_oauth_access_tokens": oauthAccessTokens,
   "0005_connector_runs": connectorRuns,
   "0006_connector_imported_changes": connectorImportedChanges,
-  "0007_delivery_engine_safety": deliveryEngineSafety
+  "0007_delivery_engine_safety": deliveryEngineSafety,
+  "0008_credential_generations": credentialGenerations
 })

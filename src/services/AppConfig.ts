@@ -21,6 +21,7 @@ export interface AppConfigShape {
     /** Nesting depth of the JSON (objects and arrays). */
     readonly maxDepth: number
   }
+  /** At least `minAdminTokenLength` characters (start-up refuses a shorter one). */
   readonly adminToken: Redacted.Redacted<string>
   readonly otlpEndpoint: Option.Option<string>
   readonly webhook: {
@@ -34,9 +35,14 @@ export interface AppConfigShape {
     /** Lifetime of OAuth access tokens. */
     readonly accessTokenTtlSeconds: number
   }
+  /** The largest request body (bytes) a route takes (`HTTP_MAX_BODY_BYTES`; default 64 KiB; the token endpoint takes 8 KiB at most). */
+  readonly maxBodyBytes?: number
   /** Where dev mode keeps its state (PGlite data, the file-backed secret store). */
   readonly dataDir: string
 }
+
+/** The admin API token's minimum length (SPEC.md "Vault layout"). */
+export const minAdminTokenLength = 32
 
 export class AppConfig extends Context.Tag("integration-service/AppConfig")<AppConfig, AppConfigShape>() {}
 

@@ -8,10 +8,10 @@ import { Effect } from "effect"
 import fc from "fast-check"
 import { randomUUID } from "node:crypto"
 import { Agent, request } from "undici"
-import { newAccessToken, newClientId, newSecret } from "../../src/domain/credentials/keys.ts"
+import { newAccessToken, newClientId } from "../../src/domain/credentials/keys.ts"
 import { parseCredentialHeaders } from "../../src/domain/credentials/presented.ts"
 import { adminToken, baseUrl, TestApp } from "../support/app.ts"
-import { basic, type IssuedCredential, issue, newStoreId, tokenRequest } from "./helpers.ts"
+import { basic, issue, type IssuedCredential, newSecret, newStoreId, tokenRequest } from "./helpers.ts"
 
 const prefix = `cred-fuzz-${randomUUID().slice(0, 8)}`
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -6,7 +6,12 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { expect } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
+import { credentialKeys } from "../../src/domain/credentials/keys.ts"
+import { cryptoPrimitivesNode } from "../../src/layers/CryptoPrimitivesNode.ts"
 import { adminFetch, baseUrl } from "../support/app.ts"
+
+/** The credential formats with the service's own CRC32 (node:zlib). */
+export const { newSecret, parseApiKey, parseClientCredentials } = credentialKeys(cryptoPrimitivesNode.crc32)
 
 export const newStoreId = (label = "store") => `${label}-${randomUUID().slice(0, 12)}`
 

@@ -6,9 +6,8 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import * as oidc from "openid-client"
-import { newSecret } from "../../src/domain/credentials/keys.ts"
 import { adminFetch, baseUrl, TestApp } from "../support/app.ts"
-import { basic, issue, newStoreId, tokenRequest, validate } from "./helpers.ts"
+import { basic, issue, newSecret, newStoreId, tokenRequest, validate } from "./helpers.ts"
 
 const prefix = `cred-oauth-${randomUUID().slice(0, 8)}`
 

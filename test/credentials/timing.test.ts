@@ -8,9 +8,9 @@ import { describe, expect, layer } from "@effect/vitest"
 import bcrypt from "bcrypt"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { newClientId, newSecret } from "../../src/domain/credentials/keys.ts"
+import { newClientId } from "../../src/domain/credentials/keys.ts"
 import { TestApp } from "../support/app.ts"
-import { basic, issue, newStoreId, validate } from "./helpers.ts"
+import { basic, issue, newSecret, newStoreId, validate } from "./helpers.ts"
 
 const prefix = `cred-timing-${randomUUID().slice(0, 8)}`
 const productionCost = 10

@@ -8,14 +8,16 @@ import { describe, expect, layer } from "@effect/vitest"
 import bcrypt from "bcrypt"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { newAccessToken, newClientId, newSecret, parseApiKey } from "../../src/domain/credentials/keys.ts"
-import { adminFetch, TestApp } from "../support/app.ts"
+import { newAccessToken, newClientId } from "../../src/domain/credentials/keys.ts"
+import { adminFetch, adminToken, TestApp } from "../support/app.ts"
 import {
   basic,
   credentialRow,
-  type IssuedCredential,
   issue,
+  type IssuedCredential,
+  newSecret,
   newStoreId,
+  parseApiKey,
   presentHeaders,
   rawFetch,
   tokenRequest,
@@ -272,7 +274,7 @@ describe("issuing and storing credentials (real PostgreSQL)", () => {
           expect(stored).not.toContain(credential.secret)
 
           for (const path of [`/stores/${storeId}/credentials`, `/stores/${storeId}/credentials/${credential.id}`]) {
-            const answer = yield* rawFetch(path, { headers: { authorization: "Bearer test-admin-token" } })
+            const answer = yield* rawFetch(path, { headers: { authorization: `Bearer ${adminToken}` } })
             expect(answer.status).toBe(200)
             expect(answer.text).not.toContain(body)
             expect(answer.text).not.toContain(hashed)
@@ -316,7 +318,7 @@ describe("issuing and storing credentials (real PostgreSQL)", () => {
         const storeId = newStoreId()
         const byActor = yield* rawFetch(`/stores/${storeId}/credentials`, {
           method: "POST",
-          headers: { authorization: "Bearer test-admin-token", "content-type": "application/json", "x-ss3-actor": "alice@example.com" },
+          headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", "x-ss3-actor": "alice@example.com" },
           body: JSON.stringify({ name: "erp", type: "API_KEY", scopes: ["orders:read"] })
         })
         expect(byActor.status).toBe(201)
@@ -329,7 +331,7 @@ describe("issuing and storing credentials (real PostgreSQL)", () => {
 
         const badActor = yield* rawFetch(`/stores/${storeId}/credentials`, {
           method: "POST",
-          headers: { authorization: "Bearer test-admin-token", "content-type": "application/json", "x-ss3-actor": "alice smith" },
+          headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", "x-ss3-actor": "alice smith" },
           body: JSON.stringify({ name: "erp", type: "API_KEY", scopes: ["orders:read"] })
         })
         expect(badActor.status).toBe(400)

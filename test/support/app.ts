@@ -2,6 +2,7 @@ import { HttpServer } from "@effect/platform"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { CryptoPrimitivesNode } from "../../src/layers/CryptoPrimitivesNode.ts"
 import { DnsTest } from "../../src/layers/DnsLive.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
 import { makeHttpServerNode } from "../../src/layers/HttpServerNode.ts"
@@ -15,12 +16,13 @@ import { ConnectorRegistryLive } from "../../src/programs/connectors/registry.ts
 import { makeMain } from "../../src/programs/main.ts"
 import { AppConfig, type AppConfigShape } from "../../src/services/AppConfig.ts"
 import { HttpOut } from "../../src/services/HttpOut.ts"
+import type { PasswordHasher } from "../../src/services/PasswordHasher.ts"
 import { Kafka } from "../../src/services/Kafka.ts"
 import { Vault } from "../../src/services/Vault.ts"
 import { testKafkaBrokerList } from "./context.ts"
 import { IsolatedTestDbLive, TestDbLive } from "./db.ts"
 
-export const adminToken = "test-admin-token"
+export const adminToken = "test-admin-token-0123456789abcdef"
 
 export interface TestAppOptions {
   /** Topics this app consumes: keep it unique per test file so files don't read each other's events. */
@@ -54,6 +56,12 @@ export interface TestAppOptions {
   readonly bcryptCost?: number
   /** The connectors it runs (default: the service's registry), e.g. adapters with test rates. */
   readonly registry?: Layer.Layer<ConnectorRegistry>
+  /** The password hasher itself (wins over `bcryptCost`): e.g. bcrypt behind a gate the test opens. */
+  readonly passwordHasher?: Layer.Layer<PasswordHasher>
+  /** The admin token the app is configured with (default `adminToken`). */
+  readonly adminToken?: string
+  /** HTTP_MAX_BODY_BYTES (default 64 KiB). */
+  readonly maxBodyBytes?: number
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -82,13 +90,14 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
     maxMessageBytes: options.kafkaMaxMessageBytes ?? 1_000_000
   },
   events: { maxBytes: options.eventMaxBytes ?? 1024 * 1024, maxDepth: 64 },
-  adminToken: Redacted.make(adminToken),
+  adminToken: Redacted.make(options.adminToken ?? adminToken),
   otlpEndpoint: Option.none(),
   webhook: {
     timeoutMs: options.webhookTimeoutMs ?? 2000,
     allowInsecureTargets: options.allowInsecureTargets ?? true
   },
   credentials: { bcryptCost: options.bcryptCost ?? 4, accessTokenTtlSeconds: 3600 },
+  ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   dataDir: ".data-test"
 })
 
@@ -115,7 +124,8 @@ export const TestApp = (options: TestAppOptions) => {
   const db = options.database ?? (options.isolatedDatabase ? IsolatedTestDbLive : TestDbLive)
   const infra = Layer.mergeAll(
     NotificationsPg,
-    PasswordHasherBcrypt(config.credentials.bcryptCost),
+    options.passwordHasher ?? PasswordHasherBcrypt(config.credentials.bcryptCost),
+    CryptoPrimitivesNode,
     testKafka(config.kafka.clientId, config.kafka.brokers),
     options.vault ?? Layer.effect(Vault, makeVaultTest()),
     Layer.scoped(

@@ -3,7 +3,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Option, Queue } from "effect"
 import { randomUUID } from "node:crypto"
 import { verify } from "../../src/domain/webhooks/signature.ts"
-import { adminFetch, TestApp } from "../support/app.ts"
+import { adminFetch, adminToken, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
 import { startReceiver } from "../support/receiver.ts"
 import {
@@ -346,9 +346,9 @@ describe("webhook subscriptions admin API", () => {
           {},
           { authorization: "Bearer wrong-token" },
           { authorization: "Bearer " },
-          { authorization: "Bearer test-admin-token-and-more" },
-          { authorization: `Basic ${Buffer.from("admin:test-admin-token").toString("base64")}` },
-          { authorization: "test-admin-token" }
+          { authorization: `Bearer ${adminToken}-and-more` },
+          { authorization: `Basic ${Buffer.from(`admin:${adminToken}`).toString("base64")}` },
+          { authorization: adminToken }
         ]
         for (const [method, path] of allRoutes(storeId, created.id)) {
           for (const headers of attempts) {

@@ -25,7 +25,7 @@ import { describe, type SystemUnderTest } from "./types.ts"
 
 /** SPEC: one consumer group, `integration-service`. */
 const groupId = "integration-service"
-const adminToken = "bench-peers-admin-token"
+const adminToken = "bench-peers-admin-token-0123456789ab"
 const partitions = 3
 
 const freePort = () =>

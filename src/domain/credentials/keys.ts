@@ -11,7 +11,9 @@ import { Option } from "effect"
  *   access token   ss3t_<43 chars>   (opaque; stored only as its SHA-256 digest)
  *
  * Characters are base62. The 32-character secret (~190 bits) is what bcrypt
- * hashes: well under bcrypt's 72-byte input limit.
+ * hashes: well under bcrypt's 72-byte input limit. The CRC32 itself comes from
+ * the runtime (the `CryptoPrimitives` port): `credentialKeys(crc32)` gives the
+ * functions that need it.
  */
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -22,33 +24,6 @@ const randomBase62 = (length: number) => {
     for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
       if (byte < 248 && out.length < length) out += alphabet[byte % 62]
     }
-  }
-  return out
-}
-
-const crcTable = (() => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
-
-const crc32 = (text: string) => {
-  let crc = 0xffffffff
-  for (let i = 0; i < text.length; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8)
-  return (crc ^ 0xffffffff) >>> 0
-}
-
-/** Six base62 characters of the CRC32 of `body` (62^6 > 2^32). */
-const checksum = (body: string) => {
-  let value = crc32(body)
-  let out = ""
-  for (let i = 0; i < 6; i++) {
-    out = alphabet[value % 62] + out
-    value = Math.floor(value / 62)
   }
   return out
 }
@@ -73,42 +48,59 @@ export interface IssuedSecret {
   readonly presented: string
 }
 
-export const newClientId = (type: CredentialType) =>
-  `${type === "API_KEY" ? apiKeyPrefix : clientIdPrefix}${randomBase62(16)}`
-
-/** A new secret for an existing client_id (issue and rotate alike). */
-export const newSecret = (type: CredentialType, clientId: string): IssuedSecret => {
-  const secret = randomBase62(32)
-  if (type === "API_KEY") {
-    const body = `${clientId}_${secret}`
-    return { clientId, secret, presented: `${body}${checksum(body)}` }
-  }
-  const body = `${clientSecretPrefix}${secret}`
-  return { clientId, secret, presented: `${body}${checksum(body)}` }
-}
-
 /** A well-formed credential: where to look it up, and the secret to compare. */
 export interface ParsedSecret {
   readonly clientId: string
   readonly secret: string
 }
 
-/** An API key's client_id and secret, or None when it is malformed or its checksum is wrong. */
-export const parseApiKey = (key: string): Option.Option<ParsedSecret> => {
-  const match = apiKeyPattern.exec(key)
-  if (match === null) return Option.none()
-  const [, id, secret, sum] = match
-  const clientId = `${apiKeyPrefix}${id}`
-  return checksum(`${clientId}_${secret}`) === sum ? Option.some({ clientId, secret: secret! }) : Option.none()
+export const newClientId = (type: CredentialType) =>
+  `${type === "API_KEY" ? apiKeyPrefix : clientIdPrefix}${randomBase62(16)}`
+
+/** CRC-32 (IEEE) of the bytes of an ASCII string: what the checksum is computed from. */
+export type Crc32 = (text: string) => number
+
+export interface CredentialKeys {
+  /** A new secret for an existing client_id (issue and rotate alike). */
+  readonly newSecret: (type: CredentialType, clientId: string) => IssuedSecret
+  /** An API key's client_id and secret, or None when it is malformed or its checksum is wrong. */
+  readonly parseApiKey: (key: string) => Option.Option<ParsedSecret>
+  /** OAuth client credentials, or None when either part is malformed or the checksum is wrong. */
+  readonly parseClientCredentials: (clientId: string, clientSecret: string) => Option.Option<ParsedSecret>
 }
 
-/** OAuth client credentials, or None when either part is malformed or the checksum is wrong. */
-export const parseClientCredentials = (clientId: string, clientSecret: string): Option.Option<ParsedSecret> => {
-  if (!clientIdPattern.test(clientId)) return Option.none()
-  const match = clientSecretPattern.exec(clientSecret)
-  if (match === null) return Option.none()
-  const [, secret, sum] = match
-  return checksum(`${clientSecretPrefix}${secret}`) === sum ? Option.some({ clientId, secret: secret! }) : Option.none()
+export const credentialKeys = (crc32: Crc32): CredentialKeys => {
+  /** Six base62 characters of the CRC32 of `body` (62^6 > 2^32). */
+  const checksum = (body: string) => {
+    let value = crc32(body)
+    let out = ""
+    for (let i = 0; i < 6; i++) {
+      out = alphabet[value % 62] + out
+      value = Math.floor(value / 62)
+    }
+    return out
+  }
+  return {
+    newSecret: (type, clientId) => {
+      const secret = randomBase62(32)
+      const body = type === "API_KEY" ? `${clientId}_${secret}` : `${clientSecretPrefix}${secret}`
+      return { clientId, secret, presented: `${body}${checksum(body)}` }
+    },
+    parseApiKey: (key) => {
+      const match = apiKeyPattern.exec(key)
+      if (match === null) return Option.none()
+      const [, id, secret, sum] = match
+      const clientId = `${apiKeyPrefix}${id}`
+      return checksum(`${clientId}_${secret}`) === sum ? Option.some({ clientId, secret: secret! }) : Option.none()
+    },
+    parseClientCredentials: (clientId, clientSecret) => {
+      if (!clientIdPattern.test(clientId)) return Option.none()
+      const match = clientSecretPattern.exec(clientSecret)
+      if (match === null) return Option.none()
+      const [, secret, sum] = match
+      return checksum(`${clientSecretPrefix}${secret}`) === sum ? Option.some({ clientId, secret: secret! }) : Option.none()
+    }
+  }
 }
 
 export const newAccessToken = () => {

@@ -1,21 +1,19 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ParseError } from "effect/ParseResult"
-import { Effect, Option, Stream } from "effect"
-import { isAccessTokenShape, parseApiKey, parseClientCredentials } from "../../domain/credentials/keys.ts"
+import { Effect, Metric, Option, Stream } from "effect"
+import { credentialKeys, isAccessTokenShape } from "../../domain/credentials/keys.ts"
 import type { Presented } from "../../domain/credentials/presented.ts"
+import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { Notifications } from "../../services/Notifications.ts"
 import { PasswordHasher } from "../../services/PasswordHasher.ts"
+import { type ComparisonsOverloaded, makeComparisonQueue } from "./ComparisonQueue.ts"
+import { type CredentialType, makeCredentialCache, makeUnknownClientIds, type Verified } from "./CredentialCache.ts"
+import { credentialsChannel, decodeChange, encodeChange, revocationPropagation } from "./credentialChanges.ts"
 import { CredentialsRepo } from "./CredentialsRepo.ts"
-import { sha256HexSync } from "../../domain/sha256.ts"
 
-
-export interface Verified {
-  readonly credentialId: string
-  readonly storeId: string
-  readonly scopes: ReadonlyArray<string>
-  readonly type: "API_KEY" | "OAUTH_CLIENT"
-}
+export type { Verified } from "./CredentialCache.ts"
+export { ComparisonsOverloaded } from "./ComparisonQueue.ts"
 
 export type Verdict =
   | { readonly _tag: "Valid"; readonly credential: Verified }
@@ -24,64 +22,54 @@ export type Verdict =
   /** Not a credential of ours at all (wrong shape, bad checksum): refused before any lookup. */
   | { readonly _tag: "Malformed" }
 
-interface CacheEntry {
-  readonly credential: Verified
-  /** Epoch ms; the credential's (or the token's) expiry. */
-  readonly expiresAt: number | null
-  readonly cachedAt: number
-}
-
-export const credentialsChannel = "integration_service_credentials"
-
 const invalid: Verdict = { _tag: "Invalid" }
 const malformed: Verdict = { _tag: "Malformed" }
 
-/** Cached answers are dropped after this long even without a notification (a missed NOTIFY heals). */
-const cacheTtlMs = 60_000
-const cacheCapacity = 100_000
 const lastUsedFlushInterval = "5 seconds"
 
 /**
- * Gateway validation at hot-path speed. A verified credential is cached
- * in-process, keyed by the SHA-256 of what was presented (never the secret),
- * so repeat validations skip bcrypt and the database. Revoke and rotate drop
- * the entries at once here and, through a notification, on every other
- * instance. `last_used_at` is recorded in memory and written every few
- * seconds in one statement, and once more on shutdown.
+ * Gateway validation at hot-path speed, final on revocation, and fair under
+ * floods.
+ *
+ * A verified credential is cached in-process, keyed by the SHA-256 of what was
+ * presented (never the secret), so repeat validations skip bcrypt and the
+ * database; `cached` answers them synchronously (the HTTP front door calls it
+ * before any fiber exists). Revoke and rotate raise the credential's
+ * generation in the database; this instance drops the entries at once, the
+ * others when the notification arrives, and a verification that began before
+ * the change can neither succeed nor cache once it is known. bcrypt runs only
+ * for client_ids that exist (`ComparisonQueue`); unknown ones cost a decoy.
+ * `last_used_at` is recorded in memory and written every few seconds in one
+ * statement, and once more on shutdown.
  */
 export class CredentialValidator extends Effect.Service<CredentialValidator>()("integration-service/CredentialValidator", {
   scoped: Effect.gen(function*() {
     const hasher = yield* PasswordHasher
     const notifications = yield* Notifications
+    const primitives = yield* CryptoPrimitives
+    const clock = yield* Effect.clock
     // Captured once: validate() then needs nothing from its caller.
     const sql = yield* Effect.context<SqlClient>()
+    const keys = credentialKeys(primitives.crc32)
+    /** Names this instance in its notifications, so it skips its own. */
+    const instanceId = crypto.randomUUID()
 
-    const cache = new Map<string, CacheEntry>()
-    const byCredential = new Map<string, Set<string>>()
+    const cache = makeCredentialCache({ ttlMs: 60_000, capacity: 100_000, supersededTtlMs: 10 * 60_000 })
+    const unknownClientIds = makeUnknownClientIds({ ttlMs: 10_000, capacity: 10_000 })
+    const queue = yield* makeComparisonQueue(hasher, {
+      lanes: 2,
+      maxWaitMs: 3_000,
+      maxWaitingPerClient: 8,
+      initialEstimateMs: 50,
+      floodThreshold: 16,
+      floodWaitMs: 2_000
+    })
     /** Epoch ms of each credential's latest use since the last flush. */
     const lastUsed = new Map<string, number>()
-
-    const forget = (credentialId: string) => {
-      for (const digest of byCredential.get(credentialId) ?? []) cache.delete(digest)
-      byCredential.delete(credentialId)
-    }
-    const forgetAll = () => {
-      cache.clear()
-      byCredential.clear()
-    }
-    const remember = (digest: string, entry: CacheEntry) => {
-      if (cache.size >= cacheCapacity) {
-        // Maps iterate in insertion order: the first key is the oldest entry.
-        const oldest = cache.keys().next().value
-        if (oldest !== undefined) cache.delete(oldest)
-      }
-      cache.set(digest, entry)
-      const digests = byCredential.get(entry.credential.credentialId) ?? new Set<string>()
-      digests.add(digest)
-      byCredential.set(entry.credential.credentialId, digests)
-    }
+    const now = () => clock.unsafeCurrentTimeMillis()
 
     const flushLastUsed = Effect.suspend(() => {
+      cache.prune(now())
       if (lastUsed.size === 0) return Effect.void
       const batch = [...lastUsed.entries()].map(([id, at]) => [id, new Date(at)] as const)
       lastUsed.clear()
@@ -98,98 +86,162 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(lastUsedFlushInterval), flushLastUsed)))
     yield* Effect.addFinalizer(() => flushLastUsed)
 
-    yield* notifications.listen(credentialsChannel).pipe(
-      Stream.runForEach((payload) => Effect.sync(() => (payload === "*" ? forgetAll() : forget(payload)))),
-      Effect.forkScoped
-    )
+    const onNotification = (payload: string) =>
+      Effect.suspend(() => {
+        const received = decodeChange(payload)
+        if (received._tag === "Everything") return Effect.sync(cache.reset)
+        const { change } = received
+        // This instance applied its own change before it sent the notification.
+        if (change.from === instanceId) return Effect.void
+        const at = now()
+        cache.supersede(change.credentialId, change.generation, at)
+        return Metric.update(revocationPropagation, Math.max(0, at - change.at) / 1000)
+      })
+    yield* notifications.listen(credentialsChannel).pipe(Stream.runForEach(onNotification), Effect.forkScoped)
 
-    const fromCache = (digest: string, now: number) => {
-      const entry = cache.get(digest)
-      if (entry === undefined) return Option.none<Verified>()
-      if (now - entry.cachedAt > cacheTtlMs || (entry.expiresAt !== null && entry.expiresAt <= now)) {
-        cache.delete(digest)
-        return Option.none<Verified>()
-      }
-      return Option.some(entry.credential)
-    }
-
-    const used = (credential: Verified, now: number): Verdict => {
-      lastUsed.set(credential.credentialId, now)
+    const used = (credential: Verified, at: number): Verdict => {
+      lastUsed.set(credential.credentialId, at)
       return { _tag: "Valid", credential }
     }
+    const expired = (expiresAt: number | null, at: number) => expiresAt !== null && expiresAt <= at
 
-    /** One bcrypt comparison, against a decoy when the client_id is unknown (same cost either way). */
-    const verifySecret = (clientId: string, secret: string, type: Verified["type"], digest: string, now: number) =>
+    /** One bcrypt comparison for a client_id that exists; a decoy for one that does not. */
+    const verifySecret = (clientId: string, secret: string, type: CredentialType, digest: string) =>
       Effect.gen(function*() {
+        const epoch = cache.epoch()
+        if (unknownClientIds.has(clientId, now())) {
+          yield* queue.decoy(secret)
+          return invalid
+        }
         const row = yield* CredentialsRepo.findForValidation(clientId)
-        const matches = yield* hasher.verify(secret, Option.match(row, { onNone: () => hasher.decoyHash, onSome: (r) => r.hashed_secret }))
-        if (Option.isNone(row) || !matches) return invalid
+        if (Option.isNone(row)) {
+          unknownClientIds.add(clientId, now())
+          yield* queue.decoy(secret)
+          return invalid
+        }
         const r = row.value
+        const matches = yield* queue.real(clientId, secret, r.hashed_secret)
+        const at = now()
         const expiresAt = r.expires_at?.getTime() ?? null
-        if (!r.is_active || r.type !== type || (expiresAt !== null && expiresAt <= now)) return invalid
-        const credential: Verified = { credentialId: r.credential_id, storeId: r.store_id, scopes: r.scopes, type: r.type }
-        remember(digest, { credential, expiresAt, cachedAt: now })
-        return used(credential, now)
+        if (!matches || !r.is_active || r.type !== type || expired(expiresAt, at)) return invalid
+        // Revoked or rotated while bcrypt ran (here, or heard from another instance): the change wins.
+        if (cache.isSuperseded(r.credential_id, r.generation)) return invalid
+        const credential: Verified = {
+          credentialId: r.credential_id,
+          storeId: r.store_id,
+          scopes: r.scopes,
+          type: r.type,
+          generation: r.generation
+        }
+        cache.put(digest, credential, expiresAt, at, epoch)
+        return used(credential, at)
       })
 
-    const verifyToken = (digest: string, now: number) =>
+    const verifyToken = (digest: string) =>
       Effect.gen(function*() {
+        const epoch = cache.epoch()
         const row = yield* CredentialsRepo.findAccessToken(digest)
         if (Option.isNone(row)) return invalid
         const t = row.value
-        const expiries = [t.expires_at.getTime(), t.credential_expires_at?.getTime() ?? Infinity]
-        const expiresAt = Math.min(...expiries)
-        if (!t.is_active || expiresAt <= now) return invalid
-        const credential: Verified = { credentialId: t.credential_id, storeId: t.store_id, scopes: t.scopes, type: "OAUTH_CLIENT" }
-        remember(digest, { credential, expiresAt, cachedAt: now })
-        return used(credential, now)
+        const at = now()
+        const expiresAt = Math.min(t.expires_at.getTime(), t.credential_expires_at?.getTime() ?? Infinity)
+        // Minted under an older generation: its client was revoked or rotated since.
+        const current = t.is_active && t.credential_generation === t.generation &&
+          !cache.isSuperseded(t.credential_id, t.credential_generation)
+        if (!current || expired(expiresAt, at)) return invalid
+        const credential: Verified = {
+          credentialId: t.credential_id,
+          storeId: t.store_id,
+          scopes: t.scopes,
+          type: "OAUTH_CLIENT",
+          generation: t.credential_generation
+        }
+        cache.put(digest, credential, expiresAt, at, epoch)
+        return used(credential, at)
       })
 
-    // Only verified credentials are cached, so a hit needs no parsing; a miss is parsed
-    // (malformed ones are refused before any lookup) and verified against the database.
-    const cached = (digest: string, now: number) => {
-      const hit = fromCache(digest, now)
-      return Option.isSome(hit) ? Effect.succeed(used(hit.value, now)) : undefined
-    }
-
-    const validate = (presented: Presented): Effect.Effect<Verdict, SqlError | ParseError> => {
-      const now = Date.now()
+    /** The cache key of what was presented; undefined for an access token of the wrong shape (never looked up). */
+    const digestOf = (presented: Presented) => {
       switch (presented._tag) {
-        case "ApiKey": {
-          const digest = sha256HexSync(`k:${presented.key}`)
-          const hit = cached(digest, now)
-          if (hit) return hit
-          const parsed = parseApiKey(presented.key)
-          if (Option.isNone(parsed)) return Effect.succeed(malformed)
-          return Effect.provide(verifySecret(parsed.value.clientId, parsed.value.secret, "API_KEY", digest, now), sql)
-        }
-        case "ClientCredentials": {
-          const digest = sha256HexSync(`c:${presented.clientId}:${presented.clientSecret}`)
-          const hit = cached(digest, now)
-          if (hit) return hit
-          const parsed = parseClientCredentials(presented.clientId, presented.clientSecret)
-          if (Option.isNone(parsed)) return Effect.succeed(malformed)
-          return Effect.provide(
-            verifySecret(parsed.value.clientId, parsed.value.secret, "OAUTH_CLIENT", digest, now),
-            sql
-          )
-        }
-        case "AccessToken": {
+        case "ApiKey":
+          return primitives.sha256Hex(`k:${presented.key}`)
+        case "ClientCredentials":
+          return primitives.sha256Hex(`c:${presented.clientId}:${presented.clientSecret}`)
+        case "AccessToken":
           // Not one of ours (wrong length or alphabet): refused before any lookup, like a bad API key.
-          if (!isAccessTokenShape(presented.token)) return Effect.succeed(malformed)
-          const digest = sha256HexSync(presented.token)
-          return cached(digest, now) ?? Effect.provide(verifyToken(digest, now), sql)
-        }
+          return isAccessTokenShape(presented.token) ? primitives.sha256Hex(presented.token) : undefined
       }
     }
 
+    /**
+     * A cached, still valid credential for what was presented, recorded as used;
+     * undefined otherwise. Synchronous: only verified credentials are cached, so
+     * a hit needs no parsing.
+     */
+    const cached = (presented: Presented): Verified | undefined => {
+      const digest = digestOf(presented)
+      if (digest === undefined) return undefined
+      const at = now()
+      const hit = cache.get(digest, at)
+      if (hit !== undefined) lastUsed.set(hit.credentialId, at)
+      return hit
+    }
+
+    /** Of our formats, with a right checksum: worth a lookup. */
+    const wellFormed = (presented: Presented) => {
+      switch (presented._tag) {
+        case "ApiKey":
+          return Option.isSome(keys.parseApiKey(presented.key))
+        case "ClientCredentials":
+          return Option.isSome(keys.parseClientCredentials(presented.clientId, presented.clientSecret))
+        case "AccessToken":
+          return isAccessTokenShape(presented.token)
+      }
+    }
+
+    const validate = (presented: Presented): Effect.Effect<Verdict, SqlError | ParseError | ComparisonsOverloaded> =>
+      Effect.suspend(() => {
+        const digest = digestOf(presented)
+        if (digest === undefined) return Effect.succeed(malformed)
+        const at = now()
+        const hit = cache.get(digest, at)
+        if (hit !== undefined) return Effect.succeed(used(hit, at))
+        switch (presented._tag) {
+          case "ApiKey":
+            return Option.match(keys.parseApiKey(presented.key), {
+              onNone: () => Effect.succeed(malformed),
+              onSome: (p) => Effect.provide(verifySecret(p.clientId, p.secret, "API_KEY", digest), sql)
+            })
+          case "ClientCredentials":
+            return Option.match(keys.parseClientCredentials(presented.clientId, presented.clientSecret), {
+              onNone: () => Effect.succeed(malformed),
+              onSome: (p) => Effect.provide(verifySecret(p.clientId, p.secret, "OAUTH_CLIENT", digest), sql)
+            })
+          case "AccessToken":
+            return Effect.provide(verifyToken(digest), sql)
+        }
+      })
+
     return {
       validate,
-      /** After a revoke or rotate: drop it here now, and on the other instances via the notification. */
-      invalidate: (credentialId: string) =>
-        Effect.sync(() => forget(credentialId)).pipe(
-          Effect.zipRight(notifications.notify(credentialsChannel, credentialId))
-        ),
+      cached,
+      wellFormed,
+      /**
+       * After a revoke or rotate committed with `generation`: nothing verified
+       * under an older one is accepted here from now on, nor (once the
+       * notification arrives) on any other instance.
+       */
+      invalidate: (credentialId: string, generation: number, change: "revoked" | "rotated") =>
+        Effect.suspend(() => {
+          const at = now()
+          cache.supersede(credentialId, generation, at)
+          return notifications.notify(
+            credentialsChannel,
+            encodeChange({ credentialId, generation, change, at, from: instanceId })
+          )
+        }),
+      /** What bcrypt is doing: comparisons running and waiting, and what one takes. */
+      comparisonLoad: queue.load,
       flushLastUsed
     }
   })

@@ -1,10 +1,10 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { newAccessToken } from "../../domain/credentials/keys.ts"
 import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
+import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { CredentialsRepo } from "./CredentialsRepo.ts"
 import { CredentialValidator } from "./CredentialValidator.ts"
-import { sha256Hex } from "./digest.ts"
 
 export type TokenErrorCode =
   | "invalid_request"
@@ -33,12 +33,15 @@ export interface TokenForm {
 /**
  * RFC 6749 §4.4 client credentials: the client authenticates with
  * client_secret_basic or client_secret_post (not both), may narrow its scopes,
- * and gets an opaque bearer token, stored only as its SHA-256 digest.
+ * and gets an opaque bearer token, stored only as its SHA-256 digest and bound
+ * to the generation the client was verified under (a token requested while a
+ * rotation commits is refused, never left valid).
  */
 export const issueAccessToken = (authorization: string | undefined, form: TokenForm) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
     const validator = yield* CredentialValidator
+    const primitives = yield* CryptoPrimitives
 
     if (form.grant_type === undefined || form.grant_type === "") {
       return yield* fail("invalid_request", "grant_type is missing")
@@ -79,12 +82,15 @@ export const issueAccessToken = (authorization: string | undefined, form: TokenF
 
     const token = newAccessToken()
     const ttlSeconds = config.credentials.accessTokenTtlSeconds
-    yield* CredentialsRepo.insertAccessToken({
-      digest: yield* sha256Hex(token),
+    const minted = yield* CredentialsRepo.insertAccessToken({
+      digest: primitives.sha256Hex(token),
       credentialId: client.credentialId,
+      generation: client.generation,
       storeId: client.storeId,
       scopes,
       ttlSeconds
     }).pipe(Effect.orDie)
+    // Revoked or rotated since the secret was checked.
+    if (Option.isNone(minted)) return yield* fail("invalid_client", "client authentication failed", usesBasic)
     return { access_token: token, token_type: "Bearer" as const, expires_in: ttlSeconds, scope: scopes.join(" ") }
   })

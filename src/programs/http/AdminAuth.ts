@@ -1,10 +1,10 @@
 import { HttpApiMiddleware, HttpApiSecurity, HttpServerRequest } from "@effect/platform"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import { constantTimeEqual } from "../../domain/constantTime.ts"
 import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
-import { AppConfig } from "../../services/AppConfig.ts"
+import { AppConfig, minAdminTokenLength } from "../../services/AppConfig.ts"
+import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
-import { Forbidden, Unauthorized } from "./ApiErrors.ts"
+import { Forbidden, ServiceUnavailable, Unauthorized } from "./ApiErrors.ts"
 
 /** Who is calling an admin route. */
 export type Caller =
@@ -25,20 +25,29 @@ export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
  * token) of the store named in the path that holds `webhooks:manage`.
  */
 export class WebhookAuth extends HttpApiMiddleware.Tag<WebhookAuth>()("WebhookAuth", {
-  failure: Schema.Union(Unauthorized, Forbidden),
+  failure: Schema.Union(Unauthorized, Forbidden, ServiceUnavailable),
   provides: CurrentCaller,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
 
-const isAdmin = (token: Redacted.Redacted<string>, adminToken: Redacted.Redacted<string>) =>
-  constantTimeEqual(Redacted.value(token), Redacted.value(adminToken))
+/**
+ * The admin token's check. A configured token shorter than the minimum never
+ * matches (start-up refuses one, but an empty token must never let an empty
+ * `Authorization` in, however the settings were assembled).
+ */
+const adminCheck = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const { timingSafeEqual } = yield* CryptoPrimitives
+  const adminToken = Redacted.value(config.adminToken)
+  const usable = adminToken.length >= minAdminTokenLength
+  return (token: Redacted.Redacted<string>) => usable && timingSafeEqual(Redacted.value(token), adminToken)
+})
 
 export const AdminAuthLive = Layer.effect(
   AdminAuth,
-  Effect.map(AppConfig, (config) =>
+  Effect.map(adminCheck, (isAdmin) =>
     AdminAuth.of({
-      bearer: (token) =>
-        isAdmin(token, config.adminToken) ? Effect.succeed({ kind: "admin" as const }) : Effect.fail(Unauthorized.of())
+      bearer: (token) => isAdmin(token) ? Effect.succeed({ kind: "admin" as const }) : Effect.fail(Unauthorized.of())
     }))
 )
 
@@ -51,15 +60,19 @@ const pathStoreId = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
 export const WebhookAuthLive = Layer.effect(
   WebhookAuth,
   Effect.gen(function*() {
-    const config = yield* AppConfig
+    const isAdmin = yield* adminCheck
     const validator = yield* CredentialValidator
     return WebhookAuth.of({
       bearer: (token) =>
         Effect.gen(function*() {
-          if (isAdmin(token, config.adminToken)) return { kind: "admin" as const }
+          if (isAdmin(token)) return { kind: "admin" as const }
           const parsed = parseCredentialHeaders(`Bearer ${Redacted.value(token)}`, undefined)
           if (parsed._tag !== "Presented") return yield* Effect.fail(Unauthorized.of())
-          const verdict = yield* validator.validate(parsed.presented).pipe(Effect.orDie)
+          const verdict = yield* validator.validate(parsed.presented).pipe(
+            Effect.catchTag("ComparisonsOverloaded", () =>
+              Effect.fail(ServiceUnavailable.of("too many credential checks in progress; try again shortly"))),
+            Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
+          )
           if (verdict._tag !== "Valid") return yield* Effect.fail(Unauthorized.of())
           const storeId = yield* pathStoreId
           if (verdict.credential.storeId !== storeId || !verdict.credential.scopes.includes("webhooks:manage")) {

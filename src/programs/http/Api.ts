@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { PayloadTooLarge } from "./ApiErrors.ts"
 import { ConnectorRunsApi } from "./ConnectorRunsApi.ts"
 import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"
@@ -19,6 +20,8 @@ export class Api extends HttpApi.make("integration-service")
   .add(OpsApi)
   .add(MetricsApi)
   .add(DevApi)
+  // Any route: a request body over the limit (bodyLimits.ts) is refused before it is read.
+  .addError(PayloadTooLarge)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")
   .annotate(OpenApi.Version, "1")
 {}

@@ -1,5 +1,6 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { clipMessage } from "./clip.ts"
 
 /**
  * Every error the HTTP API answers with, and its status: one place.
@@ -11,7 +12,8 @@ export class InvalidRequest extends Schema.Class<InvalidRequest>("InvalidRequest
   body("invalid_request"),
   HttpApiSchema.annotations({ status: 400 })
 ) {
-  static of = (message: string) => new InvalidRequest({ error: "invalid_request", message })
+  /** Whatever the message quotes of the request is clipped (see clip.ts). */
+  static of = (message: string) => new InvalidRequest({ error: "invalid_request", message: clipMessage(message) })
 }
 
 export class Unauthorized extends Schema.Class<Unauthorized>("Unauthorized")(
@@ -48,3 +50,9 @@ export class ServiceUnavailable extends Schema.Class<ServiceUnavailable>("Servic
 ) {
   static of = (message: string) => new ServiceUnavailable({ error: "unavailable", message })
 }
+
+/** A request body over the limit, refused before it is read (see bodyLimits.ts). */
+export class PayloadTooLarge extends Schema.Class<PayloadTooLarge>("PayloadTooLarge")(
+  body("payload_too_large"),
+  HttpApiSchema.annotations({ status: 413, description: "the request body is larger than the route allows" })
+) {}

@@ -11,6 +11,7 @@ import {
 import { StoreId } from "../../domain/EventEnvelope.ts"
 import { AdminAuth } from "./AdminAuth.ts"
 import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
 const configId = HttpApiSchema.param("id", ConfigId)
@@ -40,7 +41,7 @@ export class ConnectorRunsApi extends HttpApiGroup.make("connectorRuns")
   )
   .add(
     HttpApiEndpoint.post("retryMany")`/stores/${storeId}/connectors/${configId}/runs/retry`
-      .setPayload(BulkRunRetry)
+      .setPayload(strict(BulkRunRetry))
       .addSuccess(Schema.Struct({ retried: Schema.Int }), { status: 202 })
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Re-trigger every matching run of the config (bulk replay)")

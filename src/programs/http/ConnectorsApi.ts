@@ -11,6 +11,7 @@ import {
 import { StoreId } from "../../domain/EventEnvelope.ts"
 import { AdminAuth } from "./AdminAuth.ts"
 import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
 const configId = HttpApiSchema.param("id", ConfigId)
@@ -24,7 +25,7 @@ export const PollResult = Schema.Struct({
 export class ConnectorsApi extends HttpApiGroup.make("connectors")
   .add(
     HttpApiEndpoint.post("create")`/stores/${storeId}/connectors`
-      .setPayload(CreateConnectorConfig)
+      .setPayload(strict(CreateConnectorConfig))
       .addSuccess(ConnectorConfig, { status: 201 })
       .addError(InvalidRequest)
       .annotate(OpenApi.Summary, "Configure a connector (amazon, ebay, google-shopping); settings are checked per type")
@@ -33,7 +34,7 @@ export class ConnectorsApi extends HttpApiGroup.make("connectors")
   .add(HttpApiEndpoint.get("show")`/stores/${storeId}/connectors/${configId}`.addSuccess(ConnectorConfig).addError(NotFound))
   .add(
     HttpApiEndpoint.patch("update")`/stores/${storeId}/connectors/${configId}`
-      .setPayload(UpdateConnectorConfig)
+      .setPayload(strict(UpdateConnectorConfig))
       .addSuccess(ConnectorConfig)
       .addError(NotFound)
       .addError(InvalidRequest)
@@ -41,7 +42,7 @@ export class ConnectorsApi extends HttpApiGroup.make("connectors")
   .add(HttpApiEndpoint.del("delete")`/stores/${storeId}/connectors/${configId}`.addSuccess(HttpApiSchema.NoContent).addError(NotFound))
   .add(
     HttpApiEndpoint.put("putCredentials")`/stores/${storeId}/connectors/${configId}/credentials`
-      .setPayload(ConnectorCredentials)
+      .setPayload(strict(ConnectorCredentials))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Store the marketplace credentials in Vault (never returned)")

@@ -4,6 +4,7 @@ import { StoreId } from "../../domain/EventEnvelope.ts"
 import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../../domain/credentials/models.ts"
 import { AdminAuth } from "./AdminAuth.ts"
 import { Conflict, Forbidden, InvalidRequest, NotFound } from "./ApiErrors.ts"
+import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
 const credentialId = HttpApiSchema.param("id", CredentialId)
@@ -16,7 +17,7 @@ export const ActorHeaders = Schema.Struct({
 export class CredentialsApi extends HttpApiGroup.make("credentials")
   .add(
     HttpApiEndpoint.post("issue")`/stores/${storeId}/credentials`
-      .setPayload(IssueCredential)
+      .setPayload(strict(IssueCredential))
       .setHeaders(ActorHeaders)
       .addSuccess(CredentialWithSecret, { status: 201 })
       .addError(InvalidRequest)

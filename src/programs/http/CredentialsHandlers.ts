@@ -1,7 +1,8 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DateTime, Effect, Option } from "effect"
-import { newClientId, newSecret } from "../../domain/credentials/keys.ts"
+import { credentialKeys, newClientId } from "../../domain/credentials/keys.ts"
 import { type CredentialId, CredentialWithSecret } from "../../domain/credentials/models.ts"
+import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { PasswordHasher } from "../../services/PasswordHasher.ts"
 import { CredentialsRepo } from "../credentials/CredentialsRepo.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
@@ -14,6 +15,7 @@ export const CredentialsHandlers = HttpApiBuilder.group(Api, "credentials", (han
   Effect.gen(function*() {
     const hasher = yield* PasswordHasher
     const validator = yield* CredentialValidator
+    const { newSecret } = credentialKeys((yield* CryptoPrimitives).crc32)
 
     return handlers
       .handle("issue", ({ path: { storeId }, payload, headers }) =>
@@ -45,8 +47,8 @@ export const CredentialsHandlers = HttpApiBuilder.group(Api, "credentials", (han
         Effect.gen(function*() {
           const revoked = yield* CredentialsRepo.revoke(storeId, id)
           if (Option.isNone(revoked)) return yield* Effect.fail(notFound)
-          yield* validator.invalidate(id)
-          return revoked.value
+          yield* validator.invalidate(id, revoked.value.generation, "revoked")
+          return revoked.value.credential
         }))
       .handle("rotate", ({ path: { storeId, id } }) =>
         Effect.gen(function*() {
@@ -56,7 +58,7 @@ export const CredentialsHandlers = HttpApiBuilder.group(Api, "credentials", (han
           const issued = newSecret(existing.value.type, existing.value.clientId)
           const rotated = yield* CredentialsRepo.rotate(storeId, id, yield* hasher.hash(issued.secret))
           if (Option.isNone(rotated)) return yield* Effect.fail(Conflict.of("a revoked credential cannot be rotated"))
-          yield* validator.invalidate(id)
-          return CredentialWithSecret.make({ ...rotated.value, secret: issued.presented })
+          yield* validator.invalidate(id, rotated.value.generation, "rotated")
+          return CredentialWithSecret.make({ ...rotated.value.credential, secret: issued.presented })
         }))
   }))

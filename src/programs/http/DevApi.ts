@@ -3,6 +3,7 @@ import { Schema } from "effect"
 import { EventType, StoreId } from "../../domain/EventEnvelope.ts"
 import { AdminAuth } from "./AdminAuth.ts"
 import { NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { strict } from "./payloads.ts"
 
 export const PublishTestEvent = Schema.Struct({
   eventType: EventType,
@@ -22,7 +23,7 @@ export const PublishedTestEvent = Schema.Struct({ topic: Schema.String, eventId:
 export class DevApi extends HttpApiGroup.make("dev")
   .add(
     HttpApiEndpoint.post("publishEvent", "/dev/events")
-      .setPayload(PublishTestEvent)
+      .setPayload(strict(PublishTestEvent))
       .addSuccess(PublishedTestEvent, { status: 202 })
       .addError(NotFound)
       .addError(ServiceUnavailable)

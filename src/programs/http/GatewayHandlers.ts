@@ -1,83 +1,67 @@
 import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
-import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
-import { CredentialValidator, type Verified } from "../credentials/CredentialValidator.ts"
+import { HttpFrontDoor } from "../../services/HttpFrontDoor.ts"
+import { CredentialValidator } from "../credentials/CredentialValidator.ts"
 import { issueAccessToken } from "../credentials/issueAccessToken.ts"
 import { Api } from "./Api.ts"
+import { decide, invalidAnswer, notWellFormedAnswer, overloadedAnswer, toResponse, validAnswer } from "./gatewayAnswers.ts"
 
-// Prebuilt answers: the hot path allocates as little as it can.
-const invalidResponse = HttpServerResponse.unsafeJson({ valid: false }, {
-  status: 401,
-  headers: { "cache-control": "no-store" }
-})
-const missingResponse = HttpServerResponse.unsafeJson({
-  valid: false,
-  error: "invalid_request",
-  message: "no credential: send Authorization (Bearer or Basic) or X-API-Key"
-}, { status: 400, headers: { "cache-control": "no-store" } })
-const malformedResponse = (message: string) =>
-  HttpServerResponse.unsafeJson({ valid: false, error: "invalid_request", message }, {
-    status: 400,
-    headers: { "cache-control": "no-store" }
-  })
-
-// A cached credential is the same object on every hit: its answer is serialized once.
-const validResponses = new WeakMap<Verified, HttpServerResponse.HttpServerResponse>()
-const validResponse = (credential: Verified) => {
-  let response = validResponses.get(credential)
-  if (response === undefined) {
-    response = HttpServerResponse.unsafeJson({
-      valid: true,
-      storeId: credential.storeId,
-      scopes: credential.scopes,
-      credentialId: credential.credentialId,
-      type: credential.type
-    }, { headers: { "cache-control": "private, max-age=60" } })
-    validResponses.set(credential, response)
-  }
-  return response
-}
-
+const tokenHeaders = { "cache-control": "no-store", pragma: "no-cache" }
 const header = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : undefined)
 
 export const GatewayHandlers = HttpApiBuilder.group(Api, "gateway", (handlers) =>
   Effect.gen(function*() {
     const validator = yield* CredentialValidator
+
+    // The hot path: no credential, a malformed one, or a cached one is answered by the HTTP
+    // server's front door before any fiber exists; the rest (a cold credential) comes to the
+    // handler below, which decides the same way first. Neither writes a request log line:
+    // every gateway request comes here, and a line each would cost more than the validation.
+    const door = yield* HttpFrontDoor
+    yield* door.route("GET", "/credentials/validate", (request) => {
+      const decision = decide(validator, request.headers)
+      return decision._tag === "Answer" ? decision.answer : undefined
+    })
+
     return handlers
       .handle("validate", ({ request }) =>
-        Effect.gen(function*() {
-          const parsed = parseCredentialHeaders(header(request.headers["authorization"]), header(request.headers["x-api-key"]))
-          if (parsed._tag === "Missing") return missingResponse
-          if (parsed._tag === "Malformed") return malformedResponse(parsed.reason)
-          const verdict = yield* validator.validate(parsed.presented)
-          switch (verdict._tag) {
-            case "Malformed":
-              return malformedResponse("the credential is not well-formed (checksum or format)")
-            case "Invalid":
-              return invalidResponse
-            case "Valid":
-              return validResponse(verdict.credential)
-          }
-          // Every gateway request comes here: a log line each would cost more than the validation.
+        Effect.suspend(() => {
+          const decision = decide(validator, request.headers)
+          if (decision._tag === "Answer") return Effect.succeed(toResponse(decision.answer))
+          return validator.validate(decision.presented).pipe(
+            Effect.map((verdict) => {
+              switch (verdict._tag) {
+                case "Malformed":
+                  return toResponse(notWellFormedAnswer)
+                case "Invalid":
+                  return toResponse(invalidAnswer)
+                case "Valid":
+                  return toResponse(validAnswer(verdict.credential))
+              }
+            }),
+            Effect.catchTag("ComparisonsOverloaded", (overloaded) =>
+              Effect.succeed(toResponse(overloadedAnswer(overloaded.retryAfterSeconds))))
+          )
         }).pipe(Effect.orDie, HttpMiddleware.withLoggerDisabled))
       .handle("token", ({ payload, request }) =>
         issueAccessToken(header(request.headers["authorization"]), payload).pipe(
-          Effect.map((token) =>
-            HttpServerResponse.unsafeJson(token, { headers: { "cache-control": "no-store", pragma: "no-cache" } })
-          ),
+          Effect.map((token) => HttpServerResponse.unsafeJson(token, { headers: tokenHeaders })),
           Effect.catchTag("TokenFailure", (failure) =>
             Effect.succeed(HttpServerResponse.unsafeJson(
               { error: failure.error, error_description: failure.description },
               {
                 status: failure.error === "invalid_client" ? 401 : 400,
                 headers: {
-                  "cache-control": "no-store",
-                  pragma: "no-cache",
+                  ...tokenHeaders,
                   ...(failure.basicChallenge ? { "www-authenticate": "Basic realm=\"integration-service\"" } : {})
                 }
               }
-            ))
-          ),
+            ))),
+          Effect.catchTag("ComparisonsOverloaded", (overloaded) =>
+            Effect.succeed(HttpServerResponse.unsafeJson(
+              { error: "temporarily_unavailable", error_description: "too many client authentications in progress; retry later" },
+              { status: 503, headers: { ...tokenHeaders, "retry-after": String(overloaded.retryAfterSeconds) } }
+            ))),
           Effect.orDie
         ))
   }))

@@ -18,6 +18,7 @@ import {
 } from "../../domain/webhooks/models.ts"
 import { WebhookAuth } from "./AdminAuth.ts"
 import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
 const subscriptionId = HttpApiSchema.param("id", SubscriptionId)
@@ -26,7 +27,7 @@ const deliveryId = HttpApiSchema.param("id", DeliveryId)
 export class WebhooksApi extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("create")`/stores/${storeId}/webhooks`
-      .setPayload(CreateSubscription)
+      .setPayload(strict(CreateSubscription))
       .addSuccess(SubscriptionWithSecret, { status: 201 })
       .addError(InvalidRequest)
       .annotate(OpenApi.Summary, "Subscribe a URL to event types; the answer holds the signing secret")
@@ -42,7 +43,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   )
   .add(
     HttpApiEndpoint.patch("update")`/stores/${storeId}/webhooks/${subscriptionId}`
-      .setPayload(UpdateSubscription)
+      .setPayload(strict(UpdateSubscription))
       .addSuccess(Subscription)
       .addError(NotFound)
       .addError(InvalidRequest)
@@ -86,7 +87,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   )
   .add(
     HttpApiEndpoint.post("retryDeliveries")`/stores/${storeId}/deliveries/retry`
-      .setPayload(BulkRetry)
+      .setPayload(strict(BulkRetry))
       .addSuccess(Schema.Struct({ retried: Schema.Int }), { status: 202 })
       .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay)")
   )
