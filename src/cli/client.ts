@@ -12,11 +12,11 @@ import {
 import { Cause, Config, Console, Data, Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { StoreId } from "../domain/EventEnvelope.ts"
 import { makeVaultDev } from "../layers/VaultDev.ts"
-import { ConnectorRunsApi } from "../programs/http/ConnectorRunsApi.ts"
-import { ConnectorsApi } from "../programs/http/ConnectorsApi.ts"
-import { CredentialsApi } from "../programs/http/CredentialsApi.ts"
-import { DevApi } from "../programs/http/DevApi.ts"
-import { WebhooksApi } from "../programs/http/WebhooksApi.ts"
+import { ConnectorRunsApi } from "../domain/api/ConnectorRunsApi.ts"
+import { ConnectorsApi } from "../domain/api/ConnectorsApi.ts"
+import { CredentialsApi } from "../domain/api/CredentialsApi.ts"
+import { DevApi } from "../domain/api/DevApi.ts"
+import { WebhooksApi } from "../domain/api/WebhooksApi.ts"
 
 /**
  * The ops CLI is an HTTP client of the service's admin API, so it works the

@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, DateTime, Effect, Option, Schema } from "effect"
 import { ConfigId, ConnectorConfig, SyncLogEntry } from "../../domain/connectors/models.ts"
-import { PollResult } from "../../programs/http/ConnectorsApi.ts"
+import { PollResult } from "../../domain/api/ConnectorsApi.ts"
 import {
   clientOptions,
   CliError,

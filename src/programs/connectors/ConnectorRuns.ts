@@ -3,8 +3,8 @@ import type { ConfigId } from "../../domain/connectors/models.ts"
 import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { type BulkRetryFilter, DeliveriesRepo, type DeliveryQuery } from "../../services/DeliveriesRepo.ts"
 import { DeliverySignals } from "../delivery/DeliverySignals.ts"
-import { Conflict, InvalidRequest, NotFound } from "../http/ApiErrors.ts"
-import { toConnectorRun, toConnectorRunDetail } from "../http/deliveryViews.ts"
+import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
+import { toConnectorRun, toConnectorRunDetail } from "../delivery/views.ts"
 
 /** A config's outbound runs, listed and re-triggered like webhook deliveries. */
 export class ConnectorRuns extends Effect.Service<ConnectorRuns>()("integration-service/ConnectorRuns", {

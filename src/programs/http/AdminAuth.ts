@@ -1,34 +1,11 @@
-import { HttpApiMiddleware, HttpApiSecurity, HttpServerRequest } from "@effect/platform"
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { HttpServerRequest } from "@effect/platform"
+import { Effect, Layer, Redacted } from "effect"
 import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
 import { AppConfig, minAdminTokenLength } from "../../services/AppConfig.ts"
 import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
-import { Forbidden, ServiceUnavailable, Unauthorized } from "./ApiErrors.ts"
-
-/** Who is calling an admin route. */
-export type Caller =
-  | { readonly kind: "admin" }
-  | { readonly kind: "credential"; readonly credentialId: string; readonly storeId: string }
-
-export class CurrentCaller extends Context.Tag("integration-service/CurrentCaller")<CurrentCaller, Caller>() {}
-
-/** `Authorization: Bearer <admin token>`: every admin route. */
-export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
-  failure: Unauthorized,
-  provides: CurrentCaller,
-  security: { bearer: HttpApiSecurity.bearer }
-}) {}
-
-/**
- * The webhook routes: the admin token, or an API credential (API key or access
- * token) of the store named in the path that holds `webhooks:manage`.
- */
-export class WebhookAuth extends HttpApiMiddleware.Tag<WebhookAuth>()("WebhookAuth", {
-  failure: Schema.Union(Unauthorized, Forbidden, ServiceUnavailable),
-  provides: CurrentCaller,
-  security: { bearer: HttpApiSecurity.bearer }
-}) {}
+import { AdminAuth, WebhookAuth } from "../../domain/api/auth.ts"
+import { Forbidden, ServiceUnavailable, Unauthorized } from "../../domain/api/errors.ts"
 
 /**
  * The admin token's check. A configured token shorter than the minimum never

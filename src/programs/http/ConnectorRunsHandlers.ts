@@ -1,7 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DateTime, Effect } from "effect"
 import { ConnectorRuns } from "../connectors/ConnectorRuns.ts"
-import { Api } from "./Api.ts"
+import { Api } from "../../domain/api/Api.ts"
 import { outagesAnswered } from "./outages.ts"
 
 export const ConnectorRunsHandlers = HttpApiBuilder.group(Api, "connectorRuns", (handlers) =>

@@ -1,7 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { Connectors } from "../connectors/Connectors.ts"
-import { Api } from "./Api.ts"
+import { Api } from "../../domain/api/Api.ts"
 import { outagesAnswered } from "./outages.ts"
 
 export const ConnectorsHandlers = HttpApiBuilder.group(Api, "connectors", (handlers) =>

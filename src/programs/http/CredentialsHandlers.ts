@@ -6,8 +6,8 @@ import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { PasswordHasher } from "../../services/PasswordHasher.ts"
 import { CredentialsRepo } from "../credentials/CredentialsRepo.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
-import { Api } from "./Api.ts"
-import { Conflict, InvalidRequest, NotFound } from "./ApiErrors.ts"
+import { Api } from "../../domain/api/Api.ts"
+import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
 
 const notFound = NotFound.of("credential")
 

@@ -3,8 +3,8 @@ import { DateTime, Effect } from "effect"
 import { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { Kafka } from "../../services/Kafka.ts"
-import { Api } from "./Api.ts"
-import { NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { Api } from "../../domain/api/Api.ts"
+import { NotFound, ServiceUnavailable } from "../../domain/api/errors.ts"
 
 export const DevHandlers = HttpApiBuilder.group(Api, "dev", (handlers) =>
   Effect.gen(function*() {

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { HttpFrontDoor } from "../../services/HttpFrontDoor.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
 import { issueAccessToken } from "../credentials/issueAccessToken.ts"
-import { Api } from "./Api.ts"
+import { Api } from "../../domain/api/Api.ts"
 import { decide, invalidAnswer, notWellFormedAnswer, overloadedAnswer, toResponse, validAnswer } from "./gatewayAnswers.ts"
 
 const tokenHeaders = { "cache-control": "no-store", pragma: "no-cache" }

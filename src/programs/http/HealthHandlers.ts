@@ -2,8 +2,8 @@ import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
 import { Effect } from "effect"
 import { SqlClient } from "../../services/Db.ts"
 import { Kafka } from "../../services/Kafka.ts"
-import { Api } from "./Api.ts"
-import { NotReady, Readiness } from "./HealthApi.ts"
+import { Api } from "../../domain/api/Api.ts"
+import { NotReady, Readiness } from "../../domain/api/HealthApi.ts"
 
 const check = <E, R>(probe: Effect.Effect<unknown, E, R>) =>
   probe.pipe(

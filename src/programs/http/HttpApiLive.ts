@@ -1,6 +1,6 @@
 import { HttpApiBuilder, HttpMiddleware, HttpRouter, HttpServer } from "@effect/platform"
 import { Layer } from "effect"
-import { Api } from "./Api.ts"
+import { Api } from "../../domain/api/Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
 import { ConnectorRunsHandlers } from "./ConnectorRunsHandlers.ts"
 import { ConnectorsHandlers } from "./ConnectorsHandlers.ts"

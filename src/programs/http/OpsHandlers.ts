@@ -2,9 +2,9 @@ import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
 import { DateTime, Effect, Metric } from "effect"
 import { DeliveryStore } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
-import { Api } from "./Api.ts"
-import { ServiceUnavailable } from "./ApiErrors.ts"
-import { QuarantinedEvent, SetAsideMessage } from "./OpsApi.ts"
+import { Api } from "../../domain/api/Api.ts"
+import { ServiceUnavailable } from "../../domain/api/errors.ts"
+import { QuarantinedEvent, SetAsideMessage } from "../../domain/api/OpsApi.ts"
 import { renderPrometheus } from "./prometheus.ts"
 
 const databaseDown = (error: PersistenceError) => ServiceUnavailable.of(`the database is unavailable (${error.detail}); try again`)

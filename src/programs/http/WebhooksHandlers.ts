@@ -2,7 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { DateTime, Effect } from "effect"
 import { Subscriptions } from "../webhooks/Subscriptions.ts"
 import { WebhookDeliveries } from "../webhooks/WebhookDeliveries.ts"
-import { Api } from "./Api.ts"
+import { Api } from "../../domain/api/Api.ts"
 import { outagesAnswered } from "./outages.ts"
 
 export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers) =>

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { VaultError } from "../../services/Vault.ts"
-import { ServiceUnavailable } from "./ApiErrors.ts"
+import { ServiceUnavailable } from "../../domain/api/errors.ts"
 
 /**
  * Our outages as the API answers them, in one place: the database or the

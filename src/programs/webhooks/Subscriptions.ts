@@ -3,7 +3,7 @@ import { type SubscriptionId, SubscriptionWithSecret } from "../../domain/webhoo
 import { AppConfig } from "../../services/AppConfig.ts"
 import type { NewSubscription, SubscriptionPatch } from "../../services/SubscriptionsRepo.ts"
 import { SubscriptionsRepo } from "../../services/SubscriptionsRepo.ts"
-import { InvalidRequest, NotFound } from "../http/ApiErrors.ts"
+import { InvalidRequest, NotFound } from "../../domain/api/errors.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
 import { checkTargetUrl } from "./targetUrl.ts"
 

@@ -1,8 +1,8 @@
 import { DateTime, Effect, Option } from "effect"
 import type { DeliveryId } from "../../domain/webhooks/models.ts"
 import { type BulkRetryFilter, DeliveriesRepo, type DeliveryQuery } from "../../services/DeliveriesRepo.ts"
-import { Conflict, InvalidRequest, NotFound } from "../http/ApiErrors.ts"
-import { toDelivery, toDeliveryDetail } from "../http/deliveryViews.ts"
+import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
+import { toDelivery, toDeliveryDetail } from "../delivery/views.ts"
 import { signalWebhooks } from "../delivery/DeliverySignals.ts"
 
 const webhooks = { kind: "webhooks" } as const

@@ -1,5 +1,5 @@
 import { HttpApi, OpenApi } from "@effect/platform"
-import { PayloadTooLarge } from "./ApiErrors.ts"
+import { PayloadTooLarge } from "./errors.ts"
 import { ConnectorRunsApi } from "./ConnectorRunsApi.ts"
 import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"

@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { ValidCredential } from "../../domain/credentials/models.ts"
+import { ValidCredential } from "../credentials/models.ts"
 
 export class InvalidCredential extends Schema.Class<InvalidCredential>("InvalidCredential")(
   { valid: Schema.Literal(false) },

@@ -1,6 +1,6 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
-import { clipMessage } from "./clip.ts"
+import { clipMessage } from "../../programs/http/clip.ts"
 
 /**
  * Every error the HTTP API answers with, and its status: one place.

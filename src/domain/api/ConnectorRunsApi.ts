@@ -7,10 +7,10 @@ import {
   ConnectorRunDetail,
   ConnectorRunFilters,
   ConnectorRunPage
-} from "../../domain/connectors/models.ts"
-import { StoreId } from "../../domain/EventEnvelope.ts"
-import { AdminAuth } from "./AdminAuth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+} from "../connectors/models.ts"
+import { StoreId } from "../EventEnvelope.ts"
+import { AdminAuth } from "./auth.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./errors.ts"
 import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)

@@ -1,8 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { StoreId } from "../../domain/EventEnvelope.ts"
-import { AdminAuth } from "./AdminAuth.ts"
-import { Forbidden, ServiceUnavailable } from "./ApiErrors.ts"
+import { StoreId } from "../EventEnvelope.ts"
+import { AdminAuth } from "./auth.ts"
+import { Forbidden, ServiceUnavailable } from "./errors.ts"
 
 export class QuarantinedEvent extends Schema.Class<QuarantinedEvent>("QuarantinedEvent")({
   id: Schema.String,

@@ -1,8 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { EventType, StoreId } from "../../domain/EventEnvelope.ts"
-import { AdminAuth } from "./AdminAuth.ts"
-import { NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+import { EventType, StoreId } from "../EventEnvelope.ts"
+import { AdminAuth } from "./auth.ts"
+import { NotFound, ServiceUnavailable } from "./errors.ts"
 import { strict } from "./payloads.ts"
 
 export const PublishTestEvent = Schema.Struct({

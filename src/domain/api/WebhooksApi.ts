@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { StoreId } from "../../domain/EventEnvelope.ts"
+import { StoreId } from "../EventEnvelope.ts"
 import {
   BulkRetry,
   CreateSubscription,
@@ -15,9 +15,9 @@ import {
   SubscriptionId,
   SubscriptionWithSecret,
   UpdateSubscription
-} from "../../domain/webhooks/models.ts"
-import { WebhookAuth } from "./AdminAuth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./ApiErrors.ts"
+} from "../webhooks/models.ts"
+import { WebhookAuth } from "./auth.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./errors.ts"
 import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)

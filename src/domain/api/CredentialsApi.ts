@@ -1,9 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { StoreId } from "../../domain/EventEnvelope.ts"
-import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../../domain/credentials/models.ts"
-import { AdminAuth } from "./AdminAuth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound } from "./ApiErrors.ts"
+import { StoreId } from "../EventEnvelope.ts"
+import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../credentials/models.ts"
+import { AdminAuth } from "./auth.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound } from "./errors.ts"
 import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
