@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect"
 import { ConnectorConfigsRepoSql } from "../layers/ConnectorConfigsRepoSql.ts"
 import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
+import { CredentialsRepoSql } from "../layers/CredentialsRepoSql.ts"
 import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
 import { SubscriptionsRepoSql } from "../layers/SubscriptionsRepoSql.ts"
@@ -11,6 +12,7 @@ import { Connectors } from "./connectors/Connectors.ts"
 import type { ConnectorRegistry } from "./connectors/ConnectorRegistry.ts"
 import { ConnectorRuntime } from "./connectors/ConnectorRuntime.ts"
 import { ConnectorRegistryLive } from "./connectors/registry.ts"
+import { Credentials } from "./credentials/Credentials.ts"
 import { CredentialValidator } from "./credentials/CredentialValidator.ts"
 import { DeliveryEngineLive } from "./delivery/DeliveryEngine.ts"
 import { DeliveryLanes } from "./delivery/DeliveryLane.ts"
@@ -49,12 +51,19 @@ export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
  */
 export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
   Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
-    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default, Connectors.Default, ConnectorRuns.Default]),
+    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default, Connectors.Default, ConnectorRuns.Default, Credentials.Default]),
     Layer.provide(ConnectorPolling.Default),
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),
     Layer.provide(connectors),
-    Layer.provide([DeliveryStoreSql, DeliveriesRepoSql, SubscriptionsRepoSql, ConnectorConfigsRepoSql, ConnectorPollStateSql]),
+    Layer.provide([
+      DeliveryStoreSql,
+      DeliveriesRepoSql,
+      SubscriptionsRepoSql,
+      ConnectorConfigsRepoSql,
+      ConnectorPollStateSql,
+      CredentialsRepoSql
+    ]),
     Layer.provide(MigrationsLive)
   )
 

@@ -11,7 +11,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { type Context, Effect, Fiber, Layer, Metric, Option, type Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { revocationPropagation } from "../../src/programs/credentials/credentialChanges.ts"
-import { CredentialsRepo } from "../../src/programs/credentials/CredentialsRepo.ts"
+import { makeCredentialsRepoSql } from "../../src/layers/CredentialsRepoSql.ts"
 import { adminFetch, TestApp } from "../support/app.ts"
 import { freshDatabase, migratedDbLive, TestDbLive } from "../support/db.ts"
 import { eventually } from "../support/eventually.ts"
@@ -105,7 +105,7 @@ describe("one instance: a verification in flight during the change", () => {
         const sql = yield* SqlClient
         yield* sql`UPDATE api_credentials SET generation = generation + 1 WHERE credential_id = ${client.id}`
         expect((yield* validate({ authorization: `Bearer ${token}` })).status).toBe(401)
-        const minted = yield* CredentialsRepo.insertAccessToken({
+        const minted = yield* (yield* makeCredentialsRepoSql).insertAccessToken({
           digest: randomUUID(),
           credentialId: client.id,
           generation: 1,

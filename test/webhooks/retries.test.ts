@@ -161,9 +161,10 @@ describe("webhook retries, dead letters and re-triggers (real PostgreSQL and Kaf
         const again = yield* nextRequest(receiver.received, "5 seconds")
         expect(again.headers["x-ss3-delivery"]).toBe(deliveryId)
 
+        // Row and history are read in two statements: wait until both show the sixth attempt.
         const [row, history] = yield* eventually(
-          Effect.zip(deliveryRow(deliveryId), attemptRows(deliveryId)),
-          ([, h]) => h.length === 6
+          Effect.zip(attemptRows(deliveryId), deliveryRow(deliveryId)).pipe(Effect.map(([h, r]) => [r, h] as const)),
+          ([r, h]) => h.length === 6 && r.status !== "PENDING"
         )
         expect(row).toMatchObject({ status: "FAILED", attempt_number: 1 })
         const wait = secondsBetween(row.next_retry_at!, history[5]!.started_at)

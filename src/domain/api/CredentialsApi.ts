@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
 import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../credentials/models.ts"
 import { AdminAuth } from "./auth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound } from "./errors.ts"
+import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./errors.ts"
 import { strict } from "./payloads.ts"
 
 const storeId = HttpApiSchema.param("storeId", StoreId)
@@ -39,6 +39,7 @@ export class CredentialsApi extends HttpApiGroup.make("credentials")
       .annotate(OpenApi.Summary, "A new secret, returned once; the old one stops working")
   )
   .addError(Forbidden)
+  .addError(ServiceUnavailable)
   .middleware(AdminAuth)
   .annotate(OpenApi.Title, "API credentials")
 {}

@@ -1,6 +1,3 @@
-import type { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import type { ParseError } from "effect/ParseResult"
 import { Effect, Metric, Option, Stream } from "effect"
 import { credentialKeys, isAccessTokenShape } from "../../domain/credentials/keys.ts"
 import type { Presented } from "../../domain/credentials/presented.ts"
@@ -10,7 +7,8 @@ import { PasswordHasher } from "../../services/PasswordHasher.ts"
 import { type ComparisonsOverloaded, makeComparisonQueue } from "./ComparisonQueue.ts"
 import { type CredentialType, makeCredentialCache, makeUnknownClientIds, type Verified } from "./CredentialCache.ts"
 import { credentialsChannel, decodeChange, encodeChange, revocationPropagation } from "./credentialChanges.ts"
-import { CredentialsRepo } from "./CredentialsRepo.ts"
+import { CredentialsRepo } from "../../services/CredentialsRepo.ts"
+import type { PersistenceError } from "../../services/Persistence.ts"
 
 export type { Verified } from "./CredentialCache.ts"
 export { ComparisonsOverloaded } from "./ComparisonQueue.ts"
@@ -48,8 +46,7 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
     const notifications = yield* Notifications
     const primitives = yield* CryptoPrimitives
     const clock = yield* Effect.clock
-    // Captured once: validate() then needs nothing from its caller.
-    const sql = yield* Effect.context<SqlClient>()
+    const credentials = yield* CredentialsRepo
     const keys = credentialKeys(primitives.crc32)
     /** Names this instance in its notifications, so it skips its own. */
     const instanceId = crypto.randomUUID()
@@ -73,13 +70,12 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
       if (lastUsed.size === 0) return Effect.void
       const batch = [...lastUsed.entries()].map(([id, at]) => [id, new Date(at)] as const)
       lastUsed.clear()
-      return CredentialsRepo.touchLastUsed(batch).pipe(
+      return credentials.touchLastUsed(batch).pipe(
         Effect.catchAll((error) => {
           // Kept for the next round rather than lost.
           for (const [id, at] of batch) if (!lastUsed.has(id)) lastUsed.set(id, at.getTime())
           return Effect.logWarning("could not record last_used_at; will retry", error)
-        }),
-        Effect.provide(sql)
+        })
       )
     })
 
@@ -113,7 +109,7 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
           yield* queue.decoy(secret)
           return invalid
         }
-        const row = yield* CredentialsRepo.findForValidation(clientId)
+        const row = yield* credentials.findForValidation(clientId)
         if (Option.isNone(row)) {
           unknownClientIds.add(clientId, now())
           yield* queue.decoy(secret)
@@ -140,7 +136,7 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
     const verifyToken = (digest: string) =>
       Effect.gen(function*() {
         const epoch = cache.epoch()
-        const row = yield* CredentialsRepo.findAccessToken(digest)
+        const row = yield* credentials.findAccessToken(digest)
         if (Option.isNone(row)) return invalid
         const t = row.value
         const at = now()
@@ -199,7 +195,7 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
       }
     }
 
-    const validate = (presented: Presented): Effect.Effect<Verdict, SqlError | ParseError | ComparisonsOverloaded> =>
+    const validate = (presented: Presented): Effect.Effect<Verdict, PersistenceError | ComparisonsOverloaded> =>
       Effect.suspend(() => {
         const digest = digestOf(presented)
         if (digest === undefined) return Effect.succeed(malformed)
@@ -210,15 +206,15 @@ export class CredentialValidator extends Effect.Service<CredentialValidator>()("
           case "ApiKey":
             return Option.match(keys.parseApiKey(presented.key), {
               onNone: () => Effect.succeed(malformed),
-              onSome: (p) => Effect.provide(verifySecret(p.clientId, p.secret, "API_KEY", digest), sql)
+              onSome: (p) => verifySecret(p.clientId, p.secret, "API_KEY", digest)
             })
           case "ClientCredentials":
             return Option.match(keys.parseClientCredentials(presented.clientId, presented.clientSecret), {
               onNone: () => Effect.succeed(malformed),
-              onSome: (p) => Effect.provide(verifySecret(p.clientId, p.secret, "OAUTH_CLIENT", digest), sql)
+              onSome: (p) => verifySecret(p.clientId, p.secret, "OAUTH_CLIENT", digest)
             })
           case "AccessToken":
-            return Effect.provide(verifyToken(digest), sql)
+            return verifyToken(digest)
         }
       })
 

@@ -3,7 +3,7 @@ import { newAccessToken } from "../../domain/credentials/keys.ts"
 import { parseCredentialHeaders } from "../../domain/credentials/presented.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
-import { CredentialsRepo } from "./CredentialsRepo.ts"
+import { CredentialsRepo } from "../../services/CredentialsRepo.ts"
 import { CredentialValidator } from "./CredentialValidator.ts"
 
 export type TokenErrorCode =
@@ -82,14 +82,14 @@ export const issueAccessToken = (authorization: string | undefined, form: TokenF
 
     const token = newAccessToken()
     const ttlSeconds = config.credentials.accessTokenTtlSeconds
-    const minted = yield* CredentialsRepo.insertAccessToken({
+    const minted = yield* (yield* CredentialsRepo).insertAccessToken({
       digest: primitives.sha256Hex(token),
       credentialId: client.credentialId,
       generation: client.generation,
       storeId: client.storeId,
       scopes,
       ttlSeconds
-    }).pipe(Effect.orDie)
+    })
     // Revoked or rotated since the secret was checked.
     if (Option.isNone(minted)) return yield* fail("invalid_client", "client authentication failed", usesBasic)
     return { access_token: token, token_type: "Bearer" as const, expires_in: ttlSeconds, scope: scopes.join(" ") }

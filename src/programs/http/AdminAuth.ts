@@ -6,6 +6,7 @@ import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
 import { AdminAuth, WebhookAuth } from "../../domain/api/auth.ts"
 import { Forbidden, ServiceUnavailable, Unauthorized } from "../../domain/api/errors.ts"
+import { asUnavailable } from "./outages.ts"
 
 /**
  * The admin token's check. A configured token shorter than the minimum never
@@ -48,7 +49,7 @@ export const WebhookAuthLive = Layer.effect(
           const verdict = yield* validator.validate(parsed.presented).pipe(
             Effect.catchTag("ComparisonsOverloaded", () =>
               Effect.fail(ServiceUnavailable.of("too many credential checks in progress; try again shortly"))),
-            Effect.catchTags({ SqlError: Effect.die, ParseError: Effect.die })
+            Effect.catchTag("PersistenceError", (error) => Effect.fail(asUnavailable(error)))
           )
           if (verdict._tag !== "Valid") return yield* Effect.fail(Unauthorized.of())
           const storeId = yield* pathStoreId

@@ -4,7 +4,8 @@ import { HttpFrontDoor } from "../../services/HttpFrontDoor.ts"
 import { CredentialValidator } from "../credentials/CredentialValidator.ts"
 import { issueAccessToken } from "../credentials/issueAccessToken.ts"
 import { Api } from "../../domain/api/Api.ts"
-import { decide, invalidAnswer, notWellFormedAnswer, overloadedAnswer, toResponse, validAnswer } from "./gatewayAnswers.ts"
+import { decide, invalidAnswer, notWellFormedAnswer, overloadedAnswer,
+  unavailableAnswer, toResponse, validAnswer } from "./gatewayAnswers.ts"
 
 const tokenHeaders = { "cache-control": "no-store", pragma: "no-cache" }
 const header = (value: string | ReadonlyArray<string> | undefined) => (typeof value === "string" ? value : undefined)
@@ -40,9 +41,11 @@ export const GatewayHandlers = HttpApiBuilder.group(Api, "gateway", (handlers) =
               }
             }),
             Effect.catchTag("ComparisonsOverloaded", (overloaded) =>
-              Effect.succeed(toResponse(overloadedAnswer(overloaded.retryAfterSeconds))))
+              Effect.succeed(toResponse(overloadedAnswer(overloaded.retryAfterSeconds)))),
+            // The database unreachable: the gateway is told to retry, never that a credential is invalid.
+            Effect.catchTag("PersistenceError", () => Effect.succeed(toResponse(unavailableAnswer)))
           )
-        }).pipe(Effect.orDie, HttpMiddleware.withLoggerDisabled))
+        }).pipe(HttpMiddleware.withLoggerDisabled))
       .handle("token", ({ payload, request }) =>
         issueAccessToken(header(request.headers["authorization"]), payload).pipe(
           Effect.map((token) => HttpServerResponse.unsafeJson(token, { headers: tokenHeaders })),
@@ -62,6 +65,10 @@ export const GatewayHandlers = HttpApiBuilder.group(Api, "gateway", (handlers) =
               { error: "temporarily_unavailable", error_description: "too many client authentications in progress; retry later" },
               { status: 503, headers: { ...tokenHeaders, "retry-after": String(overloaded.retryAfterSeconds) } }
             ))),
-          Effect.orDie
+          Effect.catchTag("PersistenceError", () =>
+            Effect.succeed(HttpServerResponse.unsafeJson(
+              { error: "temporarily_unavailable", error_description: "the service cannot reach its database; retry later" },
+              { status: 503, headers: { ...tokenHeaders, "retry-after": "1" } }
+            )))
         ))
   }))

@@ -63,6 +63,13 @@ export const overloadedAnswer = (retryAfterSeconds: number) =>
     message: "too many credential checks in progress; retry after the Retry-After seconds"
   }, { "retry-after": String(retryAfterSeconds) })
 
+/** Our database unreachable: the gateway is to retry, not to refuse the credential. */
+export const unavailableAnswer = answer(503, "no-store", {
+  valid: false,
+  error: "temporarily_unavailable",
+  message: "the service cannot reach its database; retry after the Retry-After seconds"
+}, { "retry-after": "1" })
+
 const responses = new WeakMap<FrontDoorAnswer, HttpServerResponse.HttpServerResponse>()
 /** The same answer as the HTTP app's response. */
 export const toResponse = (answer: FrontDoorAnswer) => {
