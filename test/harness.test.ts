@@ -28,8 +28,12 @@ describe("test harness", () => {
     const admin = new Kafka({ clientId: "harness-test", brokers, logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
     try {
-      const topics = await admin.listTopics()
-      expect(Array.isArray(topics)).toBe(true)
+      // It takes a topic and lists it back with its partitions.
+      const topic = `harness-admin-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })).toBe(true)
+      expect(await admin.listTopics()).toContain(topic)
+      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics
+      expect(metadata!.partitions).toHaveLength(3)
     } finally {
       await admin.disconnect()
     }

@@ -84,9 +84,12 @@ const within = (promise: Promise<void>, ms: number) =>
 describe("HttpOutLive", () => {
   it.scopedLive("returns a 2xx with its body; the server gets the headers and the exact body bytes", () =>
     Effect.gen(function*() {
+      // Answers 60 ms after the request arrived: the measured duration must include that wait.
       const server = yield* serve((_req, res) => {
-        res.writeHead(202, { "content-type": "text/plain; charset=utf-8", "x-answer": "42" })
-        res.end("accepté ✓")
+        setTimeout(() => {
+          res.writeHead(202, { "content-type": "text/plain; charset=utf-8", "x-answer": "42" })
+          res.end("accepté ✓")
+        }, 60)
       })
       const out = yield* client({ userAgent: "ss3-test" })
       const body = JSON.stringify({ eventId: "e-1", data: { name: "Zoë", emoji: "🛒" } })
@@ -102,7 +105,7 @@ describe("HttpOutLive", () => {
       expect(response.body).toBe("accepté ✓")
       expect(response.truncated).toBe(false)
       expect(response.headers["x-answer"]).toBe("42")
-      expect(response.durationMs).toBeGreaterThanOrEqual(0)
+      expect(response.durationMs).toBeGreaterThanOrEqual(50)
       const seen = server.received[0]!
       expect(seen.method).toBe("POST")
       expect(seen.url).toBe("/hook?x=1")

@@ -1,7 +1,8 @@
 /**
  * The validator's cache and its eviction (revoke, rotate; on this instance and,
  * through PostgreSQL LISTEN/NOTIFY, on another one), and the coalesced writes of
- * `last_used_at` (every 5 s in one statement, and once more on shutdown).
+ * `last_used_at` on shutdown (its 5 s windows are tested on a TestClock in
+ * clockTime.test.ts).
  */
 import { SqlClient } from "@effect/sql/SqlClient"
 import { describe, expect, it, layer } from "@effect/vitest"
@@ -11,6 +12,7 @@ import { makeDbLive } from "../../src/layers/DbLive.ts"
 import { adminFetch, TestApp } from "../support/app.ts"
 import { freshDatabase, migratedDbLive, TestDbLive } from "../support/db.ts"
 import { eventually } from "../support/eventually.ts"
+import { installLastUsedLog, lastUsedLog } from "./lastUsedLog.ts"
 import { basic, credentialRow, issue, newStoreId, presentHeaders, tokenRequest, validate } from "./helpers.ts"
 
 const prefix = `cred-cache-${randomUUID().slice(0, 8)}`
@@ -19,30 +21,6 @@ const appOptions = (name: string) => ({
   groupId: `${prefix}-${name}`,
   withoutWorkers: true
 })
-
-/**
- * Logs every statement that sets last_used_at (row trigger on `UPDATE OF last_used_at`):
- * which transaction, when (the database's clock), the value written.
- */
-const installLastUsedLog = Effect.gen(function*() {
-  const sql = yield* SqlClient
-  yield* sql`CREATE TABLE IF NOT EXISTS last_used_log (
-    credential_id UUID, txid BIGINT, at TIMESTAMPTZ, last_used_at TIMESTAMPTZ)`
-  yield* sql.unsafe(`CREATE OR REPLACE FUNCTION log_last_used() RETURNS trigger AS $$
-    BEGIN
-      INSERT INTO last_used_log VALUES (NEW.credential_id, txid_current(), clock_timestamp(), NEW.last_used_at);
-      RETURN NEW;
-    END $$ LANGUAGE plpgsql`)
-  yield* sql`DROP TRIGGER IF EXISTS last_used_log ON api_credentials`
-  yield* sql`CREATE TRIGGER last_used_log AFTER UPDATE OF last_used_at ON api_credentials
-             FOR EACH ROW EXECUTE FUNCTION log_last_used()`
-}).pipe(Effect.orDie)
-
-const lastUsedLog = (credentialId: string) =>
-  Effect.flatMap(SqlClient, (sql) =>
-    sql<{ txid: string; at: Date; last_used_at: Date }>`
-      SELECT txid::text AS txid, at, last_used_at FROM last_used_log WHERE credential_id = ${credentialId} ORDER BY at`
-  ).pipe(Effect.orDie)
 
 describe("cache eviction on one instance", () => {
   layer(TestApp({ ...appOptions("one"), isolatedDatabase: true }), { excludeTestServices: true, timeout: 60_000 })((it) => {
@@ -88,59 +66,6 @@ describe("cache eviction on one instance", () => {
           expect((yield* validate(presentHeaders(credential))).status).toBe(401)
         }
       }))
-
-    it.effect("last_used_at is coalesced: null until the flush, then one UPDATE per 5 s window however many validations", () =>
-      Effect.gen(function*() {
-        yield* installLastUsedLog
-        const storeId = newStoreId()
-        const key = yield* issue(storeId)
-        const client = yield* issue(storeId, { type: "OAUTH_CLIENT" })
-
-        const first = yield* validate(presentHeaders(key))
-        expect(first.status).toBe(200)
-        const rowAfterFirst = yield* credentialRow(key.id)
-        const flushedAlready = (yield* lastUsedLog(key.id)).length > 0
-        // Not written per validation (unless the periodic flush fell into the last few milliseconds).
-        if (!flushedAlready) expect(rowAfterFirst!["last_used_at"]).toBeNull()
-
-        // ~11 s of steady validations, 20 per 100 ms, both credentials.
-        let validations = 1
-        let lastValidation = Date.now()
-        const until = Date.now() + 11_000
-        while (Date.now() < until) {
-          const answers = yield* Effect.all(
-            Array.from({ length: 20 }, (_, i) => validate(presentHeaders(i % 2 === 0 ? key : client))),
-            { concurrency: 20 }
-          )
-          for (const answer of answers) expect(answer.status).toBe(200)
-          validations += answers.length
-          lastValidation = Date.now()
-          yield* Effect.sleep("100 millis")
-        }
-        // Let the next flush happen.
-        yield* eventually(lastUsedLog(key.id), (log) => log.length > 0 && log.at(-1)!.at.getTime() >= lastValidation, "10 seconds")
-
-        const log = yield* lastUsedLog(key.id)
-        expect(validations).toBeGreaterThan(500)
-        // 11–16 s of activity spans at most 4 windows: at most 4 statements, at least 4.5 s apart.
-        expect(log.length).toBeGreaterThanOrEqual(2)
-        expect(log.length).toBeLessThanOrEqual(4)
-        expect(new Set(log.map((l) => l.txid)).size).toBe(log.length)
-        for (let i = 1; i < log.length; i++) {
-          expect(log[i]!.at.getTime() - log[i - 1]!.at.getTime()).toBeGreaterThan(4_500)
-        }
-        for (const entry of log) expect(entry.last_used_at.getTime()).toBeLessThanOrEqual(entry.at.getTime())
-        // Both credentials' uses went out in the same statements.
-        const clientLog = yield* lastUsedLog(client.id)
-        expect(clientLog.map((l) => l.txid).sort()).toEqual(log.map((l) => l.txid).sort())
-
-        const row = yield* credentialRow(key.id)
-        const lastUsed = (row!["last_used_at"] as Date).getTime()
-        expect(Math.abs(lastUsed - lastValidation)).toBeLessThan(1_000)
-        // The admin API shows it.
-        const shown = yield* adminFetch(`/stores/${storeId}/credentials/${key.id}`)
-        expect(new Date(shown.body.lastUsedAt).getTime()).toBe(lastUsed)
-      }), 60_000)
   })
 })
 
