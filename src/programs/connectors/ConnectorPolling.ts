@@ -87,7 +87,9 @@ export class ConnectorPolling extends Effect.Service<ConnectorPolling>()("integr
           }
           const page = fetched.right.value
           const occurredAt = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const { messages, omitted } = yield* importedMessages(config, page.entityType, page.records, occurredAt)
+          const imported = yield* Effect.either(importedMessages(config, page.entityType, page.records, occurredAt))
+          if (Either.isLeft(imported)) return { _tag: "Failed", error: `Internal: ${imported.left.reason}` } as PagesEnd
+          const { messages, omitted } = imported.right
           for (const o of omitted) {
             yield* Effect.logWarning("connector poll: a record is published without its marketplace payload").pipe(
               Effect.annotateLogs({ externalOrderId: o.externalOrderId, reason: o.reason })

@@ -1,5 +1,6 @@
-import { Effect, Either } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import type { ImportedOrder } from "../../domain/connectors/events.ts"
+import { ConnectorOrderImportedJson } from "../../domain/connectors/importedEvent.ts"
 import { importedTopic } from "../../domain/connectors/models.ts"
 import { sha256Hex } from "../credentials/digest.ts"
 import { storableJson, storableText, utf8Length } from "../../domain/storable.ts"
@@ -25,6 +26,13 @@ export interface ImportedMessage {
   readonly eventId: string
   readonly value: string
 }
+
+/** An imported event that does not match its own schema (a bug of ours, never the marketplace's data). */
+export class ImportedEventInvalid extends Schema.TaggedError<ImportedEventInvalid>()("ImportedEventInvalid", {
+  reason: Schema.String
+}) {}
+
+const encodeImported = Schema.encodeEither(ConnectorOrderImportedJson)
 
 export interface OmittedPayload {
   readonly externalOrderId: string
@@ -52,7 +60,7 @@ export const importedMessages = (
       const updatedAt = storableText(record.updatedAt, maxFieldChars)
       const eventId = yield* eventIdFor(config.id, externalOrderId, updatedAt)
       const envelope = (order: unknown, reason?: string) =>
-        JSON.stringify({
+        encodeImported({
           eventId,
           eventType: importedTopic,
           storeId: config.storeId,
@@ -69,12 +77,19 @@ export const importedMessages = (
           }
         })
       const payload = storableJson(record.raw, maxPayloadDepth)
-      let value = Either.isRight(payload) ? envelope(payload.right) : undefined
+      const full = Either.isRight(payload) ? envelope(payload.right) : undefined
+      let value = full !== undefined && Either.isRight(full) ? full.right : undefined
       if (value !== undefined && utf8Length(value) > maxImportedEventBytes) value = undefined
       if (value === undefined) {
         const reason = Either.isLeft(payload) ? payload.left : `larger than ${maxImportedEventBytes} bytes`
         omitted.push({ externalOrderId: storableText(externalOrderId, 64), reason })
-        value = envelope(null, reason)
+        const bare = envelope(null, reason)
+        if (Either.isLeft(bare)) {
+          // The issue's path, never its values: they may be the marketplace's data.
+          const paths = ParseResult.ArrayFormatter.formatErrorSync(bare.left).map((e) => e.path.join("."))
+          return yield* Effect.fail(new ImportedEventInvalid({ reason: `invalid at ${paths.join(", ")}` }))
+        }
+        value = bare.right
       }
       messages.push({ eventId, value })
     }
