@@ -1,11 +1,9 @@
 import { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { DateTime, Effect, Layer, Schema } from "effect"
 import { type ConfigId, ConnectorConfig, SyncLogEntry } from "../domain/connectors/models.ts"
 import { storableOrNull, storableText } from "../domain/storable.ts"
 import { ConnectorConfigsRepo, type ConnectorConfigsRepoShape, type StoredConfig } from "../services/ConnectorConfigsRepo.ts"
-import { PersistenceError } from "../services/Persistence.ts"
-import { decodeRows, persistence } from "./sqlErrors.ts"
+import { decodeRows, persistence, rowReaders } from "./sqlErrors.ts"
 
 const Row = Schema.Struct({
   config_id: Schema.String,
@@ -57,25 +55,16 @@ const maxSummaryChars = 1000
 
 export const makeConnectorConfigsRepoSql = Effect.gen(function*() {
   const sql = yield* SqlClient
-  const configRows = decodeRows(Row, "read connector configs")
   const syncRows = decodeRows(SyncRow, "read the sync log")
-  const many = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-    query.pipe(persistence(operation), Effect.flatMap(configRows), Effect.map((rows) => rows.map(toConfig)))
-  const one = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-    many(operation)(query).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+  const { many, one, single } = rowReaders(Row, "read connector configs", toConfig)
 
   const repo: ConnectorConfigsRepoShape = {
     insert: (c) =>
-      one("insert a connector config")(sql`
+      single("insert a connector config")(sql`
         INSERT INTO connector_configs (config_id, store_id, connector_type, display_name, is_active, event_subscriptions, settings)
         VALUES (${c.id}, ${c.storeId}, ${c.connectorType}, ${c.displayName}, ${c.isActive}, ${c.eventSubscriptions},
                 ${JSON.stringify(c.settings)}::jsonb)
-        RETURNING ${sql.literal(columns)}`).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(new PersistenceError({ kind: "Rejected", operation: "insert a connector config", detail: "no row returned" })),
-          onSome: Effect.succeed
-        }))
-      ),
+        RETURNING ${sql.literal(columns)}`),
     list: (storeId) =>
       many("list connector configs")(sql`
         SELECT ${sql.literal(columns)} FROM connector_configs WHERE store_id = ${storeId}

@@ -3,8 +3,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { Credential, type CredentialId } from "../domain/credentials/models.ts"
 import { type Changed, CredentialsRepo, type CredentialsRepoShape } from "../services/CredentialsRepo.ts"
-import { PersistenceError } from "../services/Persistence.ts"
-import { decodeRows, inTransaction, persistence } from "./sqlErrors.ts"
+import { decodeRows, inTransaction, persistence, rowReaders } from "./sqlErrors.ts"
 
 const Row = Schema.Struct({
   credential_id: Schema.String,
@@ -72,14 +71,10 @@ const Changed = Schema.extend(Row, Schema.Struct({ generation: Schema.Int }))
 export const makeCredentialsRepoSql = Effect.gen(function*() {
   const sql = yield* SqlClient
   // Built once: validation runs these on every cold request.
-  const credentialRows = decodeRows(Row, "read credentials")
   const validationRows = decodeRows(ForValidation, "read a credential for validation")
   const tokenRows = decodeRows(TokenRow, "read an access token")
   const changedRows = decodeRows(Changed, "change a credential")
-  const many = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-    query.pipe(persistence(operation), Effect.flatMap(credentialRows), Effect.map((rows) => rows.map(toCredential)))
-  const one = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-    many(operation)(query).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+  const { many, one, single } = rowReaders(Row, "read credentials", toCredential)
   const changed = (operation: string) => (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
     query.pipe(
       persistence(operation),
@@ -89,17 +84,12 @@ export const makeCredentialsRepoSql = Effect.gen(function*() {
 
   const repo: CredentialsRepoShape = {
     insert: (c) =>
-      one("issue a credential")(sql`
+      single("issue a credential")(sql`
         INSERT INTO api_credentials
           (credential_id, store_id, name, type, client_id, hashed_secret, scopes, expires_at, created_by)
         VALUES (${c.id}, ${c.storeId}, ${c.name}, ${c.type}::api_credential_type, ${c.clientId}, ${c.hashedSecret},
                 ${c.scopes}, ${c.expiresAt?.toISOString() ?? null}::timestamptz, ${c.createdBy})
-        RETURNING ${sql.literal(columns)}`).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(new PersistenceError({ kind: "Rejected", operation: "issue a credential", detail: "no row returned" })),
-          onSome: Effect.succeed
-        }))
-      ),
+        RETURNING ${sql.literal(columns)}`),
     list: (storeId) =>
       many("list credentials")(sql`SELECT ${sql.literal(columns)} FROM api_credentials WHERE store_id = ${storeId}
                ORDER BY created_at DESC, credential_id DESC`),

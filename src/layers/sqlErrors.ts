@@ -68,3 +68,26 @@ export const decodeRows = <A, I>(schema: Schema.Schema<A, I>, operation: string)
       Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation, detail: "unexpected row shape" }))
     )
 }
+
+type RowsQuery = Effect.Effect<ReadonlyArray<unknown>, SqlError>
+
+/**
+ * A repository's readers for one row shape, each naming its operation for the
+ * PersistenceError: `many` (every row), `one` (the first, if any) and `single`
+ * (the row an INSERT … RETURNING must give: none is a refusal).
+ */
+export const rowReaders = <A, I, B>(schema: Schema.Schema<A, I>, reading: string, toModel: (row: A) => B) => {
+  const decode = decodeRows(schema, reading)
+  const many = (operation: string) => (query: RowsQuery) =>
+    query.pipe(persistence(operation), Effect.flatMap(decode), Effect.map((rows) => rows.map(toModel)))
+  const one = (operation: string) => (query: RowsQuery) =>
+    many(operation)(query).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+  const single = (operation: string) => (query: RowsQuery) =>
+    one(operation)(query).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail(new PersistenceError({ kind: "Rejected", operation, detail: "no row returned" })),
+        onSome: Effect.succeed
+      }))
+    )
+  return { many, one, single }
+}
