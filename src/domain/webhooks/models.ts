@@ -93,7 +93,12 @@ export const DeliveryPage = Schema.Struct({
 export const DeliveryFilters = Schema.Struct({
   status: Schema.optional(DeliveryStatus),
   subscriptionId: Schema.optional(SubscriptionId),
-  eventType: Schema.optional(Schema.String),
+  // A delivery's event type is always a well-formed one: anything else can match nothing.
+  eventType: Schema.optional(EventType),
+  /** Created at or after this instant. */
+  since: Schema.optional(Schema.DateTimeUtc),
+  /** Created before this instant. */
+  until: Schema.optional(Schema.DateTimeUtc),
   limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
   cursor: Schema.optional(Schema.String)
 })
@@ -102,7 +107,15 @@ export const DeliveryFilters = Schema.Struct({
 export const BulkRetry = Schema.Struct({
   status: Schema.optionalWith(Schema.Literal("DEAD_LETTERED", "FAILED"), { default: () => "DEAD_LETTERED" as const }),
   since: Schema.optional(Schema.DateTimeUtc),
-  subscriptionId: Schema.optional(SubscriptionId)
+  subscriptionId: Schema.optional(SubscriptionId),
+  /** Only count the matching deliveries (so an operator confirms the number first); re-trigger none. */
+  dryRun: Schema.optional(Schema.Boolean)
+})
+
+/** A bulk re-trigger's answer: how many were re-triggered, or (dry run) how many would be. */
+export const BulkRetryResult = Schema.Struct({
+  retried: Schema.Int,
+  matching: Schema.optional(Schema.Int)
 })
 
 /** GET …/deliveries/stats: attempts per minute by outcome over the last `minutes`, and what is waiting. */
