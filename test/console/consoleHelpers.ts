@@ -25,8 +25,11 @@ export const signIn = (page: Page, storeId: string, token: string) =>
     await tokenField.waitFor()
     // The form puts the focus on the token field; the store id is the next Tab stop.
     await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.name")).toBe("token")
+    // Whatever a previous try left in the fields is replaced.
+    await page.keyboard.press("ControlOrMeta+A")
     await page.keyboard.type(token)
     await page.keyboard.press("Tab")
+    await page.keyboard.press("ControlOrMeta+A")
     await page.keyboard.type(storeId)
     await page.keyboard.press("Enter")
   })
