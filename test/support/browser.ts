@@ -31,7 +31,10 @@ export const launchChromium = async (viewport = { width: 1280, height: 900 }) =>
     executablePath: chromiumPath,
     headless: true,
     args: chromiumArgs,
-    viewport
+    viewport,
+    // The same dates on every machine (the console shows times in the browser's zone).
+    timezoneId: "UTC",
+    locale: "en-US"
   })
   const close = async () => {
     await context.close().catch(() => undefined)

@@ -90,15 +90,26 @@ export const DeliveryPage = Schema.Struct({
   nextCursor: Schema.NullOr(Schema.String)
 })
 
+/**
+ * A query's instant: ISO-8601 with its zone, nothing before or after it (the
+ * date parser alone would take "…Z" followed by anything).
+ */
+const QueryInstant = Schema.compose(
+  Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, {
+    message: () => "must be an ISO-8601 date-time with its zone, e.g. 2026-03-01T10:00:00Z"
+  })),
+  Schema.DateTimeUtc
+)
+
 export const DeliveryFilters = Schema.Struct({
   status: Schema.optional(DeliveryStatus),
   subscriptionId: Schema.optional(SubscriptionId),
   // A delivery's event type is always a well-formed one: anything else can match nothing.
   eventType: Schema.optional(EventType),
   /** Created at or after this instant. */
-  since: Schema.optional(Schema.DateTimeUtc),
+  since: Schema.optional(QueryInstant),
   /** Created before this instant. */
-  until: Schema.optional(Schema.DateTimeUtc),
+  until: Schema.optional(QueryInstant),
   limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
   cursor: Schema.optional(Schema.String)
 })
