@@ -4,6 +4,9 @@
  * three, a subscription to it, a few dozen test events, then the landing view.
  *
  *   BASE_URL=http://localhost:8080 ADMIN_TOKEN=… npx tsx scripts/console-screenshot.ts [docs/console.png]
+ *
+ * EVENTS (default 40) events are published; with MINUTES=n (default 1) they are
+ * spread over n minutes, so the chart has more than one bar.
  */
 import { mkdirSync } from "node:fs"
 import { createServer } from "node:http"
@@ -16,6 +19,7 @@ const token = process.env["ADMIN_TOKEN"] ?? ""
 const out = process.argv[2] ?? "docs/console.png"
 const store = process.env["STORE_ID"] ?? "store-1"
 const events = Number(process.env["EVENTS"] ?? 40)
+const minutes = Math.max(1, Number(process.env["MINUTES"] ?? 1))
 
 const call = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${base}${path}`, {
@@ -41,7 +45,9 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 
 await call("POST", `/stores/${store}/webhooks`, { name: "Order sync (ERP)", targetUrl: receiverUrl, events: ["order.placed"] })
 await call("POST", `/stores/${store}/webhooks`, { name: "Analytics", targetUrl: receiverUrl, events: ["*"], isActive: false })
+const perMinute = Math.ceil(events / minutes)
 for (let i = 0; i < events; i++) {
+  if (i > 0 && i % perMinute === 0) await new Promise((r) => setTimeout(r, 60_000))
   await call("POST", "/dev/events", { eventType: "order.placed", storeId: store, data: { orderId: `o-${i}` } })
 }
 // Until every event was attempted once.
