@@ -37,7 +37,8 @@ export const notify = (text) => fill($("status"), text)
 
 const signOut = () => {
   session.signOut()
-  location.hash = ""
+  // Not through location.hash: its hashchange would clear the alert saying why.
+  history.replaceState(null, "", location.pathname)
   route()
 }
 
