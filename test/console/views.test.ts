@@ -166,11 +166,23 @@ describe("ops console: views (headless Chromium, real PostgreSQL and Kafka)", ()
         yield* nothingRan(page, problems)
       }))
 
-    it.scoped("on a narrow window every view fits its width (tables scroll inside their own box)", () =>
+    it.scoped("on a narrow window every view fits its width (tables scroll inside their own box); the keyboard reaches it all", () =>
       Effect.gen(function*() {
         const { storeId } = yield* seeded
         const context = yield* scopedChromium({ width: 360, height: 740 })
         const { page, problems } = yield* openConsole(context, storeId)
+        // From the top of a fresh load (still signed in: the tab's sessionStorage): the skip link
+        // first, then the views in order, each opened with Enter.
+        yield* step(() => page.reload())
+        yield* step(() => page.getByRole("heading", { level: 1, name: /^Overview/ }).waitFor())
+        const focused = () => page.evaluate<string>("document.activeElement?.textContent ?? ''")
+        yield* step(() => page.keyboard.press("Tab"))
+        expect(yield* step(focused)).toBe("Skip to content")
+        yield* step(() => page.keyboard.press("Tab"))
+        yield* step(() => page.keyboard.press("Tab"))
+        expect(yield* step(focused)).toBe("Subscriptions")
+        yield* step(() => page.keyboard.press("Enter"))
+        yield* step(() => page.getByRole("heading", { level: 1, name: /^Subscriptions/ }).waitFor())
         for (const view of ["Overview", "Subscriptions", "Deliveries", "Dead letters", "Connectors", "Credentials"]) {
           yield* goTo(page, view)
           yield* step(() => page.waitForLoadState("networkidle"))
