@@ -8,13 +8,15 @@ import { newPage } from "../support/browser.ts"
 /** Playwright calls inside Effect.gen (a failed expectation fails the test). */
 export const step = <A>(run: () => Promise<A>) => Effect.promise(run)
 
-/** A console page, signed in with `token` for `storeId` (by keyboard: labels, focus order, Enter). */
-export const openConsole = (context: BrowserContext, storeId: string, token = adminToken) =>
+/** A console page, signed in with the admin token for `storeId` (by keyboard: labels, focus order, Enter). */
+export const openConsole = (context: BrowserContext, storeId: string) =>
   Effect.gen(function*() {
     const base = yield* baseUrl
     const { page, problems } = yield* step(() => newPage(context))
     yield* step(() => page.goto(`${base}/console`))
-    yield* signIn(page, storeId, token)
+    yield* signIn(page, storeId, adminToken)
+    // Signed in once the landing view shows (the token is in sessionStorage by then).
+    yield* viewShown(page, "Overview")
     return { page, problems, base }
   })
 
