@@ -12,6 +12,8 @@
 # Kafka: KAFKA_BROKERS; else, when a Docker engine answers, a testcontainer; else a
 #   broker run from the Maven Central jars by scripts/kafka-broker.sh (fetched into
 #   .cache/ on first use, stopped when this script exits). KAFKA_PORT picks its port.
+# Chromium (test/console): /usr/bin/chromium, or CHROMIUM_PATH; Debian's `chromium`
+#   package is installed when it is missing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -85,6 +87,20 @@ else
   [[ -n "$KAFKA_BROKERS" ]] || { say "kafka-broker.sh start printed no KAFKA_BROKERS"; exit 1; }
   export KAFKA_BROKERS
   say "Kafka: local broker, KAFKA_BROKERS=$KAFKA_BROKERS"
+fi
+
+# ---- Chromium (the console's browser tests: test/console) ----
+# Debian's package, driven by playwright-core (which never downloads a browser).
+# Installed quietly when missing and apt-get can (root); else those tests fail saying so.
+if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "Chromium: not installed, installing Debian's chromium package"
+    { apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+      || say "Chromium: apt-get install chromium failed (the console tests will fail)"
+  else
+    say "Chromium: not installed and cannot install it here (the console tests will fail)"
+  fi
 fi
 
 # ---- tests ----

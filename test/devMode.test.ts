@@ -49,6 +49,14 @@ describe("dev mode (npm start)", () => {
 
       const openapi = await (await fetch(`${address}/openapi.json`)).json() as { paths: Record<string, unknown> }
       expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/healthz", "/readyz"]))
+      expect(Object.keys(openapi.paths).filter((path) => path.startsWith("/console"))).toEqual([])
+
+      // The ops console is served in dev mode too, with its policy.
+      const page = await fetch(`${address}/console`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'self'")
+      expect(await page.text()).toContain(`<script type="module" src="/console/app.js"></script>`)
+      expect(dev.output()).toContain(`ops console   ${address}/console`)
 
       const event = { eventType: "order.placed", storeId: "store-1", data: { orderId: "o-1" } }
       const unauthorized = await fetch(`${address}/dev/events`, {

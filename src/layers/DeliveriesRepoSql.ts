@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Encoding, Layer, Option, Schema } from "effect"
 import {
+  type BulkRetryFilter,
   type DeliveriesRepoShape,
   DeliveriesRepo,
   type DeliveryRecord,
@@ -96,6 +97,8 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
           ...(query.status ? [sql`status = ${query.status}::webhook_delivery_status`] : []),
           ...(query.subscriptionId ? [sql`subscription_id = ${query.subscriptionId}::uuid`] : []),
           ...(query.eventType ? [sql`event_type = ${query.eventType}`] : []),
+          ...(query.since ? [sql`created_at >= ${query.since.toISOString()}::timestamptz`] : []),
+          ...(query.until ? [sql`created_at < ${query.until.toISOString()}::timestamptz`] : []),
           ...Option.match(after, {
             onNone: () => [],
             onSome: ([ts, id]) => [sql`(created_at, delivery_id) < (${ts}::timestamptz, ${id}::uuid)`]
@@ -158,20 +161,28 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
         : { _tag: "NotRetriable", status: row.status } satisfies RetryOutcome
     })
 
+  /** The deliveries a bulk re-trigger takes: the same conditions for the count and the update. */
+  const retriable = (storeId: string, target: DeliveryTarget, filter: BulkRetryFilter) =>
+    sql.and([
+      ...scope(storeId, target),
+      // Ones with an attempt in flight are left to finish it (and follow the table).
+      sql`lease_expires_at IS NULL`,
+      sql`status = ${filter.status}::webhook_delivery_status`,
+      ...(filter.since ? [sql`created_at >= ${filter.since.toISOString()}::timestamptz`] : []),
+      ...(filter.subscriptionId ? [sql`subscription_id = ${filter.subscriptionId}::uuid`] : [])
+    ])
+
+  const countRetriable: DeliveriesRepoShape["countRetriable"] = (storeId, target, filter) =>
+    sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE ${retriable(storeId, target, filter)}`.pipe(
+      persistence("count deliveries to re-trigger"),
+      Effect.map((found) => found[0]?.n ?? 0)
+    )
+
   const retryMany: DeliveriesRepoShape["retryMany"] = (storeId, target, filter) =>
     sql<{ delivery_id: string }>`
       UPDATE webhook_deliveries SET status = 'PENDING', attempt_number = 0, next_retry_at = now(),
              lease_expires_at = NULL, lease_owner = NULL, updated_at = now()
-      WHERE ${
-      sql.and([
-        ...scope(storeId, target),
-        // Ones with an attempt in flight are left to finish it (and follow the table).
-        sql`lease_expires_at IS NULL`,
-        sql`status = ${filter.status}::webhook_delivery_status`,
-        ...(filter.since ? [sql`created_at >= ${filter.since.toISOString()}::timestamptz`] : []),
-        ...(filter.subscriptionId ? [sql`subscription_id = ${filter.subscriptionId}::uuid`] : [])
-      ])
-    }
+      WHERE ${retriable(storeId, target, filter)}
       RETURNING delivery_id::text AS delivery_id`.pipe(
       persistence("re-trigger deliveries"),
       Effect.map((updated) => updated.map((r) => r.delivery_id))
@@ -222,7 +233,7 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
       }
     })
 
-  return DeliveriesRepo.of({ list, find, retry, retryMany, stats })
+  return DeliveriesRepo.of({ list, find, retry, retryMany, countRetriable, stats })
 })
 
 export const DeliveriesRepoSql = Layer.effect(DeliveriesRepo, makeDeliveriesRepoSql)

@@ -15,6 +15,7 @@ export const DevBannerLive = Layer.effectDiscard(
         "integration-service is running in dev mode (PGlite, in-process event bus, file-backed secrets)",
         `  HTTP          ${address}   (health: ${address}/healthz, API: ${address}/openapi.json)`,
         `  admin token   ${token}`,
+        `  ops console   ${address}/console   (sign in with the admin token, store store-1)`,
         `  data          ${config.dataDir}/  (delete it to start afresh)`,
         "",
         "Publish a test event (then see it with `npx integration-service deliveries list --store store-1`):",

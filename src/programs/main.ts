@@ -1,4 +1,5 @@
 import { Effect, Layer } from "effect"
+import { ConsoleAssetsNode } from "../layers/ConsoleAssetsNode.ts"
 import { ConnectorConfigsRepoSql } from "../layers/ConnectorConfigsRepoSql.ts"
 import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
 import { CredentialsRepoSql } from "../layers/CredentialsRepoSql.ts"
@@ -62,7 +63,8 @@ export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
       SubscriptionsRepoSql,
       ConnectorConfigsRepoSql,
       ConnectorPollStateSql,
-      CredentialsRepoSql
+      CredentialsRepoSql,
+      ConsoleAssetsNode
     ]),
     Layer.provide(MigrationsLive)
   )

@@ -41,6 +41,10 @@ export interface DeliveryQuery {
   readonly status?: DeliveryStatus | undefined
   readonly subscriptionId?: string | undefined
   readonly eventType?: string | undefined
+  /** Created at or after. */
+  readonly since?: Date | undefined
+  /** Created before. */
+  readonly until?: Date | undefined
   readonly limit?: number | undefined
   readonly cursor?: string | undefined
 }
@@ -104,6 +108,12 @@ export interface DeliveriesRepoShape {
     target: DeliveryTarget,
     filter: BulkRetryFilter
   ) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
+  /** How many deliveries `retryMany` with this filter would re-trigger now (none is changed). */
+  readonly countRetriable: (
+    storeId: string,
+    target: DeliveryTarget,
+    filter: BulkRetryFilter
+  ) => Effect.Effect<number, PersistenceError>
 }
 
 export class DeliveriesRepo extends Context.Tag("integration-service/DeliveriesRepo")<DeliveriesRepo, DeliveriesRepoShape>() {}

@@ -51,7 +51,14 @@ export interface ListDeliveriesInput extends ClientOptions {
   readonly eventType: Option.Option<string>
   readonly limit: Option.Option<number>
   readonly cursor: Option.Option<string>
+  /** Created at or after / before these ISO-8601 instants. */
+  readonly since?: Option.Option<string>
+  readonly until?: Option.Option<string>
 }
+
+const instantExpected = "an ISO-8601 date-time, e.g. 2024-05-01T00:00:00Z"
+const decodeInstant = (flag: string, value: Option.Option<string> | undefined) =>
+  Effect.transposeOption(Option.map(value ?? Option.none(), (v) => decodeInput(flag, Schema.DateTimeUtc, v, instantExpected)))
 
 export const listDeliveries = (input: ListDeliveriesInput) =>
   Effect.gen(function*() {
@@ -60,6 +67,8 @@ export const listDeliveries = (input: ListDeliveriesInput) =>
     if (Option.isSome(input.limit) && (input.limit.value < 1 || input.limit.value > 200)) {
       return yield* new CliError({ message: `--limit ${input.limit.value} is invalid: expected 1 to 200` })
     }
+    const since = yield* decodeInstant("--since", input.since)
+    const until = yield* decodeInstant("--until", input.until)
     const client = yield* makeAdminClient(input)
     const page = yield* client.webhooks.listDeliveries({
       path: { storeId },
@@ -68,7 +77,9 @@ export const listDeliveries = (input: ListDeliveriesInput) =>
         ...Option.match(subscriptionId, { onNone: () => ({}), onSome: (id) => ({ subscriptionId: id }) }),
         ...Option.match(input.eventType, { onNone: () => ({}), onSome: (eventType) => ({ eventType }) }),
         ...Option.match(input.limit, { onNone: () => ({}), onSome: (limit) => ({ limit }) }),
-        ...Option.match(input.cursor, { onNone: () => ({}), onSome: (cursor) => ({ cursor }) })
+        ...Option.match(input.cursor, { onNone: () => ({}), onSome: (cursor) => ({ cursor }) }),
+        ...Option.match(since, { onNone: () => ({}), onSome: (value) => ({ since: value }) }),
+        ...Option.match(until, { onNone: () => ({}), onSome: (value) => ({ until: value }) })
       }
     })
     if (input.json) return yield* printJson(Schema.encodeSync(DeliveryPage)(page))
@@ -97,6 +108,14 @@ const listCommand = Command.make(
     cursor: Options.text("cursor").pipe(
       Options.optional,
       Options.withDescription("Continue after the previous page: the cursor it printed.")
+    ),
+    since: Options.text("since").pipe(
+      Options.optional,
+      Options.withDescription("Only deliveries created at or after this ISO-8601 date-time.")
+    ),
+    until: Options.text("until").pipe(
+      Options.optional,
+      Options.withDescription("Only deliveries created before this ISO-8601 date-time.")
     )
   },
   (input) => runCommand(listDeliveries(input))
@@ -162,6 +181,8 @@ export interface RetryDeliveriesInput extends ClientOptions {
   readonly status: Option.Option<(typeof retryableStatuses)[number]>
   readonly since: Option.Option<string>
   readonly subscription: Option.Option<string>
+  /** Bulk replay: only count the matching deliveries. */
+  readonly dryRun?: boolean
 }
 
 export const retryDeliveries = (input: RetryDeliveriesInput) =>
@@ -171,7 +192,8 @@ export const retryDeliveries = (input: RetryDeliveriesInput) =>
       const filters = [
         Option.isSome(input.status) ? "--status" : undefined,
         Option.isSome(input.since) ? "--since" : undefined,
-        Option.isSome(input.subscription) ? "--subscription" : undefined
+        Option.isSome(input.subscription) ? "--subscription" : undefined,
+        input.dryRun === true ? "--dry-run" : undefined
       ].filter((f) => f !== undefined)
       if (filters.length > 0) {
         return yield* new CliError({
@@ -184,20 +206,22 @@ export const retryDeliveries = (input: RetryDeliveriesInput) =>
       if (input.json) return yield* printJson(Schema.encodeSync(Delivery)(delivery))
       return yield* Console.log(`retried delivery ${delivery.id} (status ${delivery.status}; next attempt now)`)
     }
-    const since = yield* Effect.transposeOption(Option.map(
-      input.since,
-      (value) => decodeInput("--since", Schema.DateTimeUtc, value, "an ISO-8601 date-time, e.g. 2024-05-01T00:00:00Z")
-    ))
+    const since = yield* decodeInstant("--since", input.since)
     const subscriptionId = yield* Effect.transposeOption(Option.map(input.subscription, decodeSubscription))
     const client = yield* makeAdminClient(input)
-    const { retried } = yield* client.webhooks.retryDeliveries({
+    const { retried, matching } = yield* client.webhooks.retryDeliveries({
       path: { storeId },
       payload: {
         status: Option.getOrElse(input.status, () => "DEAD_LETTERED" as const),
         ...Option.match(since, { onNone: () => ({}), onSome: (value) => ({ since: value }) }),
-        ...Option.match(subscriptionId, { onNone: () => ({}), onSome: (id) => ({ subscriptionId: id }) })
+        ...Option.match(subscriptionId, { onNone: () => ({}), onSome: (id) => ({ subscriptionId: id }) }),
+        ...(input.dryRun === true ? { dryRun: true } : {})
       }
     })
+    if (input.dryRun === true) {
+      if (input.json) return yield* printJson({ matching: matching ?? 0 })
+      return yield* Console.log(`${matching ?? 0} deliveries match (dry run: none re-triggered)`)
+    }
     if (input.json) return yield* printJson({ retried })
     yield* Console.log(`retried ${retried} deliveries`)
   })
@@ -219,13 +243,17 @@ const retryCommand = Command.make(
       Options.optional,
       Options.withDescription("Bulk replay: only deliveries created at or after this ISO-8601 date-time.")
     ),
-    subscription: subscriptionOption("Bulk replay: only deliveries of this subscription (its id).")
+    subscription: subscriptionOption("Bulk replay: only deliveries of this subscription (its id)."),
+    dryRun: Options.boolean("dry-run").pipe(
+      Options.withDescription("Bulk replay: only count the matching deliveries; re-trigger none.")
+    )
   },
   (input) => runCommand(retryDeliveries(input))
 ).pipe(
   Command.withDescription(
     "Re-trigger a failed or dead-lettered delivery (attempt now, then the retry table; earlier attempts are kept). " +
-      "Without an id, replay every matching delivery of the store: --status (default DEAD_LETTERED), --since, --subscription."
+      "Without an id, replay every matching delivery of the store: --status (default DEAD_LETTERED), --since, --subscription " +
+      "(--dry-run counts them first)."
   )
 )
 

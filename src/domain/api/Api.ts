@@ -1,5 +1,6 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { PayloadTooLarge } from "./errors.ts"
+import { ConsoleApi } from "./ConsoleApi.ts"
 import { ConnectorRunsApi } from "./ConnectorRunsApi.ts"
 import { ConnectorsApi } from "./ConnectorsApi.ts"
 import { CredentialsApi } from "./CredentialsApi.ts"
@@ -20,6 +21,7 @@ export class Api extends HttpApi.make("integration-service")
   .add(OpsApi)
   .add(MetricsApi)
   .add(DevApi)
+  .add(ConsoleApi)
   // Any route: a request body over the limit (bodyLimits.ts) is refused before it is read.
   .addError(PayloadTooLarge)
   .annotate(OpenApi.Title, "ShopSTAR3 integration-service")

@@ -3,6 +3,7 @@ import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
 import {
   BulkRetry,
+  BulkRetryResult,
   CreateSubscription,
   Delivery,
   DeliveryDetail,
@@ -64,7 +65,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       .setUrlParams(DeliveryFilters)
       .addSuccess(DeliveryPage)
       .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Deliveries, newest first; pass nextCursor as cursor for the next page")
+      .annotate(OpenApi.Summary, "Deliveries, newest first, filtered by status, subscription, event type and creation time (since, until); pass nextCursor as cursor for the next page")
   )
   .add(
     HttpApiEndpoint.get("deliveryStats")`/stores/${storeId}/deliveries/stats`
@@ -88,8 +89,8 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("retryDeliveries")`/stores/${storeId}/deliveries/retry`
       .setPayload(strict(BulkRetry))
-      .addSuccess(Schema.Struct({ retried: Schema.Int }), { status: 202 })
-      .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay)")
+      .addSuccess(BulkRetryResult, { status: 202 })
+      .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay); with dryRun, only count them")
   )
   .addError(Forbidden)
   .addError(ServiceUnavailable)

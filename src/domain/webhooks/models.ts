@@ -90,10 +90,26 @@ export const DeliveryPage = Schema.Struct({
   nextCursor: Schema.NullOr(Schema.String)
 })
 
+/**
+ * A query's instant: ISO-8601 with its zone, nothing before or after it (the
+ * date parser alone would take "…Z" followed by anything).
+ */
+const QueryInstant = Schema.compose(
+  Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, {
+    message: () => "must be an ISO-8601 date-time with its zone, e.g. 2026-03-01T10:00:00Z"
+  })),
+  Schema.DateTimeUtc
+)
+
 export const DeliveryFilters = Schema.Struct({
   status: Schema.optional(DeliveryStatus),
   subscriptionId: Schema.optional(SubscriptionId),
-  eventType: Schema.optional(Schema.String),
+  // A delivery's event type is always a well-formed one: anything else can match nothing.
+  eventType: Schema.optional(EventType),
+  /** Created at or after this instant. */
+  since: Schema.optional(QueryInstant),
+  /** Created before this instant. */
+  until: Schema.optional(QueryInstant),
   limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
   cursor: Schema.optional(Schema.String)
 })
@@ -102,7 +118,15 @@ export const DeliveryFilters = Schema.Struct({
 export const BulkRetry = Schema.Struct({
   status: Schema.optionalWith(Schema.Literal("DEAD_LETTERED", "FAILED"), { default: () => "DEAD_LETTERED" as const }),
   since: Schema.optional(Schema.DateTimeUtc),
-  subscriptionId: Schema.optional(SubscriptionId)
+  subscriptionId: Schema.optional(SubscriptionId),
+  /** Only count the matching deliveries (so an operator confirms the number first); re-trigger none. */
+  dryRun: Schema.optional(Schema.Boolean)
+})
+
+/** A bulk re-trigger's answer: how many were re-triggered, or (dry run) how many would be. */
+export const BulkRetryResult = Schema.Struct({
+  retried: Schema.Int,
+  matching: Schema.optional(Schema.Int)
 })
 
 /** GET …/deliveries/stats: attempts per minute by outcome over the last `minutes`, and what is waiting. */

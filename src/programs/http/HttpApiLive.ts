@@ -2,6 +2,7 @@ import { HttpApiBuilder, HttpMiddleware, HttpRouter, HttpServer } from "@effect/
 import { Layer } from "effect"
 import { Api } from "../../domain/api/Api.ts"
 import { AdminAuthLive, WebhookAuthLive } from "./AdminAuth.ts"
+import { ConsoleHandlers } from "./ConsoleHandlers.ts"
 import { ConnectorRunsHandlers } from "./ConnectorRunsHandlers.ts"
 import { ConnectorsHandlers } from "./ConnectorsHandlers.ts"
 import { CredentialsHandlers } from "./CredentialsHandlers.ts"
@@ -22,7 +23,8 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
     ConnectorsHandlers,
     ConnectorRunsHandlers,
     OpsHandlers,
-    MetricsHandlers
+    MetricsHandlers,
+    ConsoleHandlers
   ]),
   Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
 )

@@ -17,7 +17,12 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
       .handle("update", outagesAnswered(({ path, payload }) => subscriptions.update(path.storeId, path.id, payload)))
       .handle("delete", outagesAnswered(({ path }) => subscriptions.remove(path.storeId, path.id)))
       .handle("rotateSecret", outagesAnswered(({ path }) => subscriptions.rotateSecret(path.storeId, path.id)))
-      .handle("listDeliveries", outagesAnswered(({ path, urlParams }) => deliveries.list(path.storeId, urlParams)))
+      .handle("listDeliveries", outagesAnswered(({ path, urlParams }) =>
+        deliveries.list(path.storeId, {
+          ...urlParams,
+          since: urlParams.since ? DateTime.toDate(urlParams.since) : undefined,
+          until: urlParams.until ? DateTime.toDate(urlParams.until) : undefined
+        })))
       .handle("deliveryStats", outagesAnswered(({ path, urlParams }) =>
         deliveries.stats(path.storeId, urlParams.minutes ?? 60, urlParams.subscriptionId)))
       .handle("showDelivery", outagesAnswered(({ path }) => deliveries.show(path.storeId, path.id)))
@@ -27,5 +32,5 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
           status: payload.status,
           since: payload.since ? DateTime.toDate(payload.since) : undefined,
           subscriptionId: payload.subscriptionId
-        })))
+        }, { dryRun: payload.dryRun })))
   }))

@@ -51,8 +51,11 @@ export class WebhookDeliveries extends Effect.Service<WebhookDeliveries>()("inte
               return toDelivery(outcome.delivery)
           }
         }),
-      retryMany: (storeId: string, filter: BulkRetryFilter) =>
+      retryMany: (storeId: string, filter: BulkRetryFilter, options: { readonly dryRun?: boolean | undefined } = {}) =>
         Effect.gen(function*() {
+          if (options.dryRun === true) {
+            return { retried: 0, matching: yield* deliveries.countRetriable(storeId, webhooks, filter) }
+          }
           const ids = yield* deliveries.retryMany(storeId, webhooks, filter)
           yield* signal(ids)
           return { retried: ids.length }
