@@ -50,19 +50,12 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { credentialKeys, newClientId } from "../src/domain/credentials/keys.ts"
-import { CryptoPrimitivesNode, cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
-import { DbLive } from "../src/layers/DbLive.ts"
-import { DnsLive } from "../src/layers/DnsLive.ts"
-import { HttpOutLive } from "../src/layers/HttpOutLive.ts"
-import { makeHttpServerNode } from "../src/layers/HttpServerNode.ts"
+import { cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { KafkaDev } from "../src/layers/KafkaDev.ts"
 import { KafkaLive } from "../src/layers/KafkaLive.ts"
-import { NotificationsPg } from "../src/layers/NotificationsPg.ts"
-import { PasswordHasherFromConfig } from "../src/layers/PasswordHasherBcrypt.ts"
-import { makeVaultTest } from "../src/layers/VaultTest.ts"
 import { MainLive } from "../src/programs/main.ts"
-import { AppConfig, type AppConfigShape } from "../src/services/AppConfig.ts"
-import { Vault } from "../src/services/Vault.ts"
+import type { AppConfigShape } from "../src/services/AppConfig.ts"
+import { inProcessInfra } from "./support/service.ts"
 import { startCeiling } from "./validateCeiling.ts"
 import type { Phase, PhaseResult } from "./validateLoad.ts"
 import { type Measured, report } from "./validateReport.ts"
@@ -183,16 +176,7 @@ const startService = async (databaseUrl: string) => {
       })()
     ).pipe(Layer.merge(Logger.minimumLogLevel(LogLevel.Info)))
     : Logger.minimumLogLevel(LogLevel.Warning)
-  const infra = Layer.mergeAll(
-    NotificationsPg,
-    settings.kafkaBrokers.length > 0 ? KafkaLive : KafkaDev,
-    HttpOutLive,
-    DnsLive,
-    PasswordHasherFromConfig,
-    CryptoPrimitivesNode,
-    makeHttpServerNode(0, "127.0.0.1"),
-    Layer.effect(Vault, makeVaultTest())
-  ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, config)))
+  const infra = inProcessInfra(config, settings.kafkaBrokers.length > 0 ? KafkaLive : KafkaDev)
   const runtime = ManagedRuntime.make(MainLive.pipe(Layer.provideMerge(infra), Layer.provide(logs)))
   cleanups.push({ name: "service", run: () => runtime.dispose() })
   return runtime.runPromise(HttpServer.addressFormattedWith((address) => Effect.succeed(address)))

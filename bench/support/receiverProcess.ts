@@ -1,5 +1,5 @@
 /**
- * The webhook receiver of the benchmarks (bench/webhooks.ts, bench/peers), run as
+ * The webhook receiver of the benchmarks (bench/webhooks, bench/peers), run as
  * a separate process (forked with `--import tsx` by ./receiver.ts) so it does not
  * share an event loop with what it measures.
  *

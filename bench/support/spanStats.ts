@@ -1,7 +1,7 @@
 /**
  * Span statistics of a service run in-process: its own Effect spans aggregated per
  * name (sql.execute per statement: a client-side pg_stat_statements), plus the
- * kafkajs consumer timed from outside. Used by bench/webhooks.ts.
+ * kafkajs consumer timed from outside. Used by bench/webhooks/.
  */
 import { Effect, Layer, Option, type Tracer } from "effect"
 import { Kafka as KafkaJs } from "kafkajs"
