@@ -66,7 +66,10 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
   const logFile = keptLog || join(tmpdir(), `is-peers-${runId}-service.log`)
   const log = openSync(logFile, "w")
   if (!keptLog) scope.add("service log", async () => rmSync(logFile, { force: true }))
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "integration-service.mjs"), "serve"], {
+  // BENCH_SERVICE_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits (for `--cpu-prof` reading).
+  const profileDir = process.env["BENCH_SERVICE_CPU_PROF"]
+  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, "bin", "integration-service.mjs"), "serve"], {
     cwd: repoRoot,
     env: {
       ...process.env,
