@@ -73,4 +73,21 @@ describe("CryptoPrimitives (Node)", () => {
     expect(node.timingSafeEqual("", "x")).toBe(false)
     fc.assert(fc.property(fc.string(), fc.string(), (a, b) => node.timingSafeEqual(a, b) === (a === b)), { numRuns: 2000 })
   })
+
+  it("hmacSha256: RFC 4231's vectors, and the same MAC as WebCrypto on any bytes", async () => {
+    const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+    const bytes = (text: string) => new TextEncoder().encode(text)
+    // RFC 4231 test cases 1 and 2.
+    expect(hex(node.hmacSha256(new Uint8Array(20).fill(0x0b), bytes("Hi There"))))
+      .toBe("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+    expect(hex(node.hmacSha256(bytes("Jefe"), bytes("what do ya want for nothing?"))))
+      .toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    for (let i = 0; i < 50; i++) {
+      const key = crypto.getRandomValues(new Uint8Array(1 + Math.floor(Math.random() * 100)))
+      const data = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 5000)))
+      const webKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+      const expected = new Uint8Array(await crypto.subtle.sign("HMAC", webKey, data))
+      expect(hex(node.hmacSha256(key, data))).toBe(hex(expected))
+    }
+  })
 })

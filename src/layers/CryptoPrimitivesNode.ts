@@ -1,5 +1,5 @@
 import { Layer } from "effect"
-import { hash, timingSafeEqual } from "node:crypto"
+import { createHmac, hash, timingSafeEqual } from "node:crypto"
 import { crc32 } from "node:zlib"
 import { CryptoPrimitives, type CryptoPrimitivesShape } from "../services/CryptoPrimitives.ts"
 
@@ -11,7 +11,11 @@ export const cryptoPrimitivesNode: CryptoPrimitivesShape = {
   sha256Hex: (text) => hash("sha256", text, "hex"),
   crc32: (text) => crc32(text) >>> 0,
   // timingSafeEqual needs equal lengths: comparing digests hides the lengths too.
-  timingSafeEqual: (a, b) => timingSafeEqual(sha256(a), sha256(b))
+  timingSafeEqual: (a, b) => timingSafeEqual(sha256(a), sha256(b)),
+  hmacSha256: (key, data) => {
+    const mac = createHmac("sha256", key).update(data).digest()
+    return new Uint8Array(mac.buffer, mac.byteOffset, mac.byteLength)
+  }
 }
 
 export const CryptoPrimitivesNode = Layer.succeed(CryptoPrimitives, cryptoPrimitivesNode)

@@ -16,6 +16,11 @@ export interface CryptoPrimitivesShape {
    * differ nor on their lengths (both are hashed to a fixed length first).
    */
   readonly timingSafeEqual: (a: string, b: string) => boolean
+  /**
+   * HMAC-SHA256 of `data` keyed with `key`, for webhook signatures: one native
+   * call per attempt (an asynchronous WebCrypto sign is a thread-pool job each).
+   */
+  readonly hmacSha256: (key: Uint8Array, data: Uint8Array) => Uint8Array
 }
 
 export class CryptoPrimitives extends Context.Tag("integration-service/CryptoPrimitives")<
