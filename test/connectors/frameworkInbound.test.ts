@@ -193,7 +193,8 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
 
         // Active, 60 s interval, no credentials yet: polled at once (a FAILED run, nothing sent).
         const config = yield* createConfig(storeId, { settings: amazonSettings(fake, { pollIntervalSeconds: 60 }) })
-        const failed = yield* eventually(syncLog(storeId, config.id), (items) => items.length >= 1, "8 seconds")
+        // The run's row is written RUNNING first: wait for its outcome.
+        const failed = yield* eventually(syncLog(storeId, config.id), (items) => items.length >= 1 && items[0]!.status !== "RUNNING", "8 seconds")
         expect(failed[0]).toMatchObject({ direction: "INBOUND", status: "FAILED" })
         expect(failed[0]!.errorSummary).toContain("credential api-key is not set")
         expect(fake.requests).toHaveLength(0)

@@ -105,7 +105,8 @@ describe("marketplace URLs must be https in live mode", () => {
         const polled = yield* pollNow(storeId, id)
         if (polled.status === 200) expect(polled.body).toEqual({ status: "FAILED", recordCount: 0, error: expected })
         else expect(polled.status).toBe(409)
-        const inbound = yield* eventually(syncLog(storeId, id), (items) => items.length >= 1)
+        // A run's row is written RUNNING first: wait until every one has its outcome.
+        const inbound = yield* eventually(syncLog(storeId, id), (items) => items.length >= 1 && items.every((i) => i.status !== "RUNNING"))
         expect(inbound.every((i) => i.status === "FAILED" && i.errorSummary === expected)).toBe(true)
 
         // Outbound: the run is dead-lettered at once (retrying cannot help), with the same reason.

@@ -95,17 +95,22 @@ describe("credential time under TestClock (real PostgreSQL)", () => {
         const key = yield* credentials.issue(store, { name: "used", type: "API_KEY", scopes: [], createdBy: "test" })
         const other = yield* credentials.issue(store, { name: "other", type: "API_KEY", scopes: [], createdBy: "test" })
         const start = yield* TestClock.currentTimeMillis
-        // 15 s of steady use: 150 validations, 100 ms apart, alternating credentials.
+        // 15 s of steady use: 150 validations, 100 ms apart, alternating credentials. The flush
+        // is real database I/O: each window waits for its flush to land before the clock moves
+        // on, or the flush loop's next timer would start late.
         const keyUses: Array<number> = []
-        for (let i = 0; i < 150; i++) {
-          const presented = apiKey((i % 2 === 0 ? key : other).secret)
-          expect((yield* validator.validate(presented))._tag).toBe("Valid")
-          if (i % 2 === 0) keyUses.push(yield* TestClock.currentTimeMillis)
-          if (i === 0) expect(yield* lastUsedAt(key.id)).toBeNull()
-          yield* TestClock.adjust("100 millis")
+        let log: ReadonlyArray<{ readonly txid: string; readonly last_used_at: Date }> = []
+        for (let window = 1; window <= 3; window++) {
+          for (let i = 0; i < 50; i++) {
+            const presented = apiKey((i % 2 === 0 ? key : other).secret)
+            expect((yield* validator.validate(presented))._tag).toBe("Valid")
+            if (i % 2 === 0) keyUses.push(yield* TestClock.currentTimeMillis)
+            if (window === 1 && i === 0) expect(yield* lastUsedAt(key.id)).toBeNull()
+            yield* TestClock.adjust("100 millis")
+          }
+          // The flush at 5 s × window: one statement for both credentials.
+          log = yield* eventuallyLive(lastUsedLog(key.id), (entries) => entries.length === window)
         }
-        // The flushes at 5 s, 10 s and 15 s: each one statement for both credentials.
-        const log = yield* eventuallyLive(lastUsedLog(key.id), (entries) => entries.length === 3)
         const otherLog = yield* lastUsedLog(other.id)
         expect(otherLog.map((l) => l.txid)).toEqual(log.map((l) => l.txid))
         expect(new Set(log.map((l) => l.txid)).size).toBe(3)
