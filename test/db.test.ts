@@ -96,7 +96,7 @@ describe("migrations on PostgreSQL", () => {
 })
 
 describe("DbDev (PGlite in-process)", () => {
-  // The live clock: the interleaving test sleeps for real while a transaction is open.
+  // The live clock: PGlite runs on real I/O.
   layer(DbDev(undefined), { excludeTestServices: true })((it) => {
     it.effect("runs the same migrations", () =>
       Effect.gen(function*() {
@@ -109,18 +109,28 @@ describe("DbDev (PGlite in-process)", () => {
         const sql = yield* SqlClient
         yield* sql`CREATE TABLE IF NOT EXISTS interleave (v TEXT)`
         const inside = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
         const tx = yield* sql.withTransaction(
           Effect.gen(function*() {
             yield* sql`INSERT INTO interleave VALUES ('tx')`
             yield* Deferred.succeed(inside, undefined)
-            yield* Effect.sleep("50 millis")
+            yield* Deferred.await(release)
             return yield* Effect.fail("roll back")
           })
         ).pipe(Effect.either, Effect.fork)
         yield* Deferred.await(inside)
         // Issued while the transaction is open: it must wait, not join it and be rolled back with it.
-        yield* sql`INSERT INTO interleave VALUES ('outside')`
+        const outside = yield* Effect.fork(sql`INSERT INTO interleave VALUES ('outside')`)
+        // The transaction ends only once that statement is parked (waiting for its turn, or, were it
+        // let into the transaction, for PGlite), not after a guessed pause.
+        const parked = yield* Fiber.status(outside).pipe(
+          Effect.zipLeft(Effect.yieldNow()),
+          Effect.repeat({ until: (status) => status._tag !== "Running" })
+        )
+        expect(parked._tag).toBe("Suspended")
+        yield* Deferred.succeed(release, undefined)
         yield* Fiber.join(tx)
+        yield* Fiber.join(outside)
         const rows = yield* sql<{ v: string }>`SELECT v FROM interleave`
         expect(rows.map((r) => r.v)).toEqual(["outside"])
       }))

@@ -3,7 +3,7 @@
  * listings (product.updated, inventory.updated), the LWA token and credentials.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Option, Schema } from "effect"
+import { Duration, Effect, Either, Option, Schema, TestClock } from "effect"
 import { amazonAdapter } from "../../src/programs/connectors/adapters/amazon/index.ts"
 import { credentials, failure, product, setup } from "./amazonHarness.ts"
 import { CLIENT_ID, CLIENT_SECRET, MARKETPLACE, REFRESH_TOKEN, SELLER, spError, TOKEN_PATH } from "./amazonSpApiFake.ts"
@@ -123,7 +123,8 @@ describe("amazon connector: product.updated", () => {
       expect(fake.violations).toEqual([])
     }))
 
-  it.scopedLive("refreshes the token once it is within 60 s of expiring", () =>
+  // TestClock: the token cache reads time through Clock; the fake and HttpOut run on real I/O.
+  it.scoped("refreshes the token once it is within 60 s of expiring", () =>
     Effect.gen(function*() {
       const { fake, handle } = yield* setup()
       fake.tokenTtl = 61 // usable for 1 s with the 60 s margin
@@ -131,11 +132,16 @@ describe("amazon connector: product.updated", () => {
       yield* handle("product.updated", product())
       expect(fake.tokenCalls()).toBe(1)
 
-      yield* Effect.sleep("1100 millis")
+      // Just short of the second: still the cached token.
+      yield* TestClock.adjust("999 millis")
+      yield* handle("product.updated", product())
+      expect(fake.tokenCalls()).toBe(1)
+      yield* TestClock.adjust("1 millis")
       yield* handle("product.updated", product())
 
       expect(fake.tokenCalls()).toBe(2)
       expect(fake.sp("PUT", "/listings/").map((r) => r.headers["x-amz-access-token"])).toEqual([
+        "Atza|access-1",
         "Atza|access-1",
         "Atza|access-1",
         "Atza|access-2"

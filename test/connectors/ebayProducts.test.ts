@@ -3,7 +3,7 @@
  * product.updated.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Schema } from "effect"
+import { Duration, Effect, Either, Schema, TestClock } from "effect"
 import type { ConnectorError } from "../../src/programs/connectors/ConnectorAdapter.ts"
 import { ebayAdapter } from "../../src/programs/connectors/adapters/ebay/index.ts"
 import { json } from "./fakeServer.ts"
@@ -77,17 +77,22 @@ describe("ebay OAuth", () => {
       expect(server.errors).toEqual([])
     }))
 
-  it.scopedLive("a token is fetched again once it has (nearly) expired", () =>
+  // TestClock: the token cache reads time through Clock; the fake and HttpOut run on real I/O.
+  it.scoped("a token is fetched again once it has (nearly) expired", () =>
     Effect.gen(function*() {
       // expires_in 61 s: the cache keeps it 1 s (it refreshes 60 s before expiry).
       const { state, server, handle } = yield* setup({ expiresIn: 61 })
       yield* handle("product.updated", product("SKU-A"))
       yield* handle("product.updated", product("SKU-B"))
       expect(state.tokensIssued).toBe(1)
-      yield* Effect.sleep("1100 millis")
+      // Just short of the second: still the cached token.
+      yield* TestClock.adjust("999 millis")
+      yield* handle("product.updated", product("SKU-B2"))
+      expect(state.tokensIssued).toBe(1)
+      yield* TestClock.adjust("1 millis")
       yield* handle("product.updated", product("SKU-C"))
       expect(state.tokensIssued).toBe(2)
-      expect(state.bearers).toEqual(["access-1", "access-1", "access-2"])
+      expect(state.bearers).toEqual(["access-1", "access-1", "access-1", "access-2"])
       expect(server.errors).toEqual([])
     }))
 

@@ -234,10 +234,14 @@ export interface Published {
   readonly value: Record<string, any>
 }
 
-/** Platform events onto a topic (key: the store id). */
-export const publishEvents = (topic: string, events: ReadonlyArray<{ readonly storeId: string; readonly [key: string]: unknown }>) =>
+/** Platform events onto a topic (key: the store id, unless `key` puts them on another store's partition). */
+export const publishEvents = (
+  topic: string,
+  events: ReadonlyArray<{ readonly storeId: string; readonly [key: string]: unknown }>,
+  key?: string
+) =>
   Effect.flatMap(Kafka, (kafka) =>
-    kafka.publish(topic, events.map((e) => ({ key: e.storeId, value: JSON.stringify(e) }))))
+    kafka.publish(topic, events.map((e) => ({ key: key ?? e.storeId, value: JSON.stringify(e) }))))
 
 export const productUpdated = (storeId: string, data: Record<string, unknown> = {}) => ({
   eventId: randomUUID(),
@@ -279,12 +283,22 @@ export const tapImported = Effect.gen(function*() {
   )
   const forConfig = (configId: string) =>
     Effect.map(Ref.get(seen), (all) => all.filter((m) => m.value?.data?.configId === configId))
-  /** At least `count` messages of the config (waiting for them), then a moment more for any extra. */
+  /**
+   * At least `count` messages of the config (waiting for them), then a sentinel through the same
+   * path: a row of the app's Kafka outbox (relayed in message_id order) on the same topic and key
+   * (so the same partition). Whatever was committed for the config before it (an extra message, a
+   * duplicate) reaches the tap before the sentinel does. `SqlClient`: the app's database.
+   */
   const waitFor = (configId: string, count: number, within: `${number} seconds` = "20 seconds") =>
-    eventually(forConfig(configId), (messages) => messages.length >= count, within).pipe(
-      Effect.zipRight(Effect.sleep("1500 millis")),
-      Effect.zipRight(forConfig(configId))
-    )
+    Effect.gen(function*() {
+      const messages = yield* eventually(forConfig(configId), (found) => found.length >= count, within)
+      const sentinel = randomUUID()
+      const sql = yield* SqlClient
+      yield* sql`INSERT INTO kafka_outbox (topic, message_key, value)
+                 VALUES (${importedTopic}, ${messages[0]!.key}, ${JSON.stringify({ sentinel })})`.pipe(Effect.orDie)
+      yield* eventually(Ref.get(seen), (all) => all.some((m) => m.value?.sentinel === sentinel), within)
+      return yield* forConfig(configId)
+    })
   return { forConfig, waitFor }
 })
 

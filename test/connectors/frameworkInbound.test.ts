@@ -102,8 +102,8 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
         // Nothing new: nothing published.
         const third = yield* pollNow(storeId, config.id)
         expect(third.body).toEqual({ status: "SUCCEEDED", recordCount: 0, error: null })
-        yield* Effect.sleep("1500 millis")
-        expect(yield* tap.forConfig(config.id)).toHaveLength(4)
+        // waitFor's sentinel comes after anything the third poll committed.
+        expect(yield* tap.waitFor(config.id, 4)).toHaveLength(4)
 
         const inbound = (yield* syncLog(storeId, config.id)).filter((i) => i.direction === "INBOUND")
         expect(inbound.map((i) => [i.status, i.entityType, i.recordCount])).toEqual([
@@ -183,13 +183,25 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
         const fake = yield* amazonFake
         const polls = () => fake.ordersRequests().length
         const waitPolls = (n: number) => eventually(Effect.sync(polls), (count) => count >= n, "8 seconds")
-        /** Nothing more for longer than the supervisor's reconcile interval (5 s). */
-        const expectNoPollFor = (ms: number) =>
-          Effect.gen(function*() {
-            const before = polls()
-            yield* Effect.sleep(ms)
-            expect(polls()).toBe(before)
-          })
+        // A marker config on a marketplace of its own, activated now: once its poll has finished, the
+        // supervisor has reconciled after every change before it (one pass covers every config), and a
+        // fiber such a pass started for this config would have polled alongside the marker's.
+        const marker = yield* amazonFake
+        const supervisorPassed = Effect.gen(function*() {
+          const markerStore = uniqueStore("marker")
+          const markerConfig = yield* createConfig(markerStore, { isActive: false, settings: amazonSettings(marker) })
+          yield* putCredentials(markerStore, markerConfig.id)
+          const path = `/stores/${markerStore}/connectors/${markerConfig.id}`
+          expect((yield* adminFetch(path, { method: "PATCH", body: { isActive: true } })).status).toBe(200)
+          yield* eventually(syncLog(markerStore, markerConfig.id), (items) => items.some((i) => i.status === "SUCCEEDED"), "8 seconds")
+          expect((yield* adminFetch(path, { method: "DELETE" })).status).toBe(204)
+        })
+        /** No poll of this config, up to a supervisor pass after every change so far. */
+        const expectNoPollYet = Effect.gen(function*() {
+          const before = polls()
+          yield* supervisorPassed
+          expect(polls()).toBe(before)
+        })
 
         // Active, 60 s interval, no credentials yet: polled at once (a FAILED run, nothing sent).
         const config = yield* createConfig(storeId, { settings: amazonSettings(fake, { pollIntervalSeconds: 60 }) })
@@ -208,7 +220,7 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
         expect(state.lease_owner).toMatch(/^instance-/)
         expect(state.lease_seconds!).toBeGreaterThan(100)
         // One fiber, one poll: the replaced fiber did not poll as well.
-        yield* Effect.sleep("1500 millis")
+        yield* supervisorPassed
         expect(polls()).toBe(1)
 
         // Deactivated: the fiber stops (and lets go of its lease); no poll, even after further changes.
@@ -217,13 +229,13 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
         expect(off.body.isActive).toBe(false)
         yield* eventually(pollState(config.id), (s) => s?.lease_owner === null, "8 seconds")
         yield* adminFetch(`/stores/${storeId}/connectors/${config.id}`, { method: "PATCH", body: { displayName: "still off" } })
-        yield* expectNoPollFor(6_000)
+        yield* expectNoPollYet
 
         // Reactivated: polled again at once.
         const on = yield* adminFetch(`/stores/${storeId}/connectors/${config.id}`, { method: "PATCH", body: { isActive: true } })
         expect(on.status).toBe(200)
         yield* waitPolls(2)
-        yield* Effect.sleep("1500 millis")
+        yield* supervisorPassed
         expect(polls()).toBe(2)
         // The lease is taken again by the new fiber.
         expect((yield* pollState(config.id))!.lease_owner).toMatch(/^instance-/)
@@ -231,8 +243,9 @@ describe("connector framework: inbound polls (real PostgreSQL and Kafka, fake Am
         // Deleted: the fiber stops.
         expect((yield* adminFetch(`/stores/${storeId}/connectors/${config.id}`, { method: "DELETE" })).status).toBe(204)
         expect(yield* pollState(config.id)).toBeUndefined()
-        yield* expectNoPollFor(6_000)
+        yield* expectNoPollYet
         expect(fake.errors).toEqual([])
+        expect(marker.errors).toEqual([])
       }))
   })
 })

@@ -42,6 +42,25 @@ const on = <A, E>(context: Context.Context<any>, effect: Effect.Effect<A, E, any
 /** A scope closed with the test's (when the test has not closed it before): an instance to stop. */
 const childScope = Effect.flatMap(Effect.scope, (scope) => Scope.fork(scope, ExecutionStrategy.sequential))
 
+/**
+ * `app`'s poll supervisor has reconciled since this point: a marker config on a marketplace of its
+ * own, whose lease `app` holds from a manual poll, is activated, and `app`'s poll fiber for it
+ * polls (the other instance's finds the lease taken). One pass covers every config: `app` has
+ * acted on every change before, and a poll fiber it started then has tried its lease meanwhile.
+ */
+const supervisorPassed = (app: Context.Context<any>) =>
+  on(app, Effect.gen(function*() {
+    const marker = yield* amazonFake
+    const storeId = uniqueStore("marker")
+    const config = yield* createConfig(storeId, { isActive: false, settings: amazonSettings(marker, { pollIntervalSeconds: 60 }) })
+    yield* putCredentials(storeId, config.id)
+    expect((yield* pollNow(storeId, config.id)).body.status).toBe("SUCCEEDED")
+    const activated = yield* adminFetch(`/stores/${storeId}/connectors/${config.id}`, { method: "PATCH", body: { isActive: true } })
+    expect(activated.status).toBe(200)
+    yield* eventually(syncLog(storeId, config.id), (items) => items.filter((i) => i.status === "SUCCEEDED").length >= 2, "10 seconds")
+    expect(marker.errors).toEqual([])
+  }))
+
 /** A Kafka client of the test's own (outlives the apps it watches). */
 const tapOwn = Effect.flatMap(Layer.build(testKafka(`${prefix}-tap`)), (kafka) => on(kafka, tapImported))
 
@@ -67,7 +86,8 @@ describe("connector polling across instances (real PostgreSQL and Kafka)", () =>
           on(app, eventually(syncLog(storeId, config.id), (items) => items.filter((i) => i.status === "FAILED").length >= n, "10 seconds"))
       yield* failedRuns(1)(first)
       yield* on(first, putCredentials(storeId, config.id))
-      const published = yield* tap.waitFor(config.id, 2)
+      // The sentinel goes through the running instance's outbox (its database).
+      const published = yield* on(first, tap.waitFor(config.id, 2))
       expect(changeKeys(published)).toEqual(["112-0000001-0000001@2024-05-01T10:00:00Z", "112-0000002-0000002@2024-05-01T10:05:00Z"])
       yield* on(db, eventually(pollState(config.id), (s) => s?.cursor != null))
 
@@ -89,7 +109,7 @@ describe("connector polling across instances (real PostgreSQL and Kafka)", () =>
       const resumed = fake.ordersRequests()[pollsBefore]!
       expect(resumed.query.get("LastUpdatedAfter")).toBe(stored.cursor)
 
-      const all = yield* tap.waitFor(config.id, 3)
+      const all = yield* on(second, tap.waitFor(config.id, 3))
       expect(changeKeys(all)).toEqual([
         "112-0000001-0000001@2024-05-01T10:00:00Z",
         "112-0000002-0000002@2024-05-01T10:05:00Z",
@@ -137,8 +157,16 @@ describe("connector polling across instances (real PostgreSQL and Kafka)", () =>
       yield* on(a, putCredentials(storeId, config.id))
       yield* on(b, putCredentials(storeId, config.id))
       const polls = () => fake.ordersRequests().length
-      /** Both supervisors have reacted (notification, else their 5 s reconcile) and any poll has finished. */
-      const settle = Effect.sleep("7 seconds")
+      /** Both supervisors have reacted (a pass of each since) and every poll of the config so far has finished. */
+      const settle = Effect.gen(function*() {
+        yield* supervisorPassed(a)
+        yield* supervisorPassed(b)
+        yield* on(a, eventually(
+          syncLog(storeId, config.id),
+          (items) => items.length >= polls() && items.every((i) => i.status !== "RUNNING"),
+          "10 seconds"
+        ))
+      })
 
       // Activated through A: both instances start a poll fiber for it; one polls.
       expect((yield* on(a, adminFetch(`/stores/${storeId}/connectors/${config.id}`, { method: "PATCH", body: { isActive: true } }))).status)

@@ -24,10 +24,39 @@ import {
   syncLog,
   uniqueStore
 } from "./frameworkHelpers.ts"
-import { json } from "./fakeServer.ts"
+import { type FakeRequest, json } from "./fakeServer.ts"
 
 const prefix = `connfwo-${randomUUID().slice(0, 8)}`
 const topic = `${prefix}.catalog`
+
+const acceptedListing = (request: FakeRequest) =>
+  json(200, { sku: decodeURIComponent(request.path.split("/").pop()!), status: "ACCEPTED", submissionId: "s-1", issues: [] })
+
+/**
+ * The connector lane's poller has claimed due runs since this point: a marker run of a config of
+ * its own (a 503 first: FAILED, on the retry table), made due by hand, has been delivered. Only
+ * the poller claims such a run (no signal), and one poll claims every due run: a run that was due,
+ * or claimable when it should not be, would have been attempted by then too.
+ */
+const retryPollPassed = Effect.gen(function*() {
+  const storeId = uniqueStore("marker")
+  const marker = yield* amazonFake
+  marker.listings = () => json(503, { errors: [{ code: "ServiceUnavailable", message: "Try again later." }] })
+  const config = yield* createConfig(storeId, { settings: amazonSettings(marker), eventSubscriptions: ["product.updated"] })
+  yield* putCredentials(storeId, config.id)
+  yield* publishEvents(topic, [productUpdated(storeId)])
+  const [failed] = yield* eventually(
+    connectorDeliveries(config.id),
+    (rows) => rows.length === 1 && rows[0]!.status === "FAILED" && rows[0]!.lease_expires_at === null,
+    "20 seconds"
+  )
+  marker.listings = acceptedListing
+  yield* Effect.flatMap(SqlClient, (sql) =>
+    sql`UPDATE webhook_deliveries SET next_retry_at = now() WHERE delivery_id = ${failed!.delivery_id}::uuid`).pipe(Effect.orDie)
+  yield* eventually(connectorDeliveries(config.id), (rows) => rows[0]!.status === "DELIVERED", "20 seconds")
+  expect(marker.listingRequests()).toHaveLength(2)
+  expect(marker.errors).toEqual([])
+})
 
 describe("connector framework: outbound runs (real PostgreSQL and Kafka, fake Amazon SP-API)", () => {
   layer(TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true }), {
@@ -116,13 +145,13 @@ describe("connector framework: outbound runs (real PostgreSQL and Kafka, fake Am
         const [attempt] = yield* attemptErrors(row!.delivery_id)
         expect(attempt!.error).toContain("QuotaExceeded")
 
-        // Not due yet: no further attempt.
-        yield* Effect.sleep("1500 millis")
+        // Not due yet: no further attempt, also not by a poll for due runs since.
+        yield* retryPollPassed
         expect(fake.listingRequests().length).toBe(throttledCalls)
+        expect((yield* connectorDeliveries(config.id)).map((r) => [r.status, r.attempt_number])).toEqual([["FAILED", 1]])
 
         // "Time moves": the retry is due; the marketplace has recovered.
-        fake.listings = (request) =>
-          json(200, { sku: decodeURIComponent(request.path.split("/").pop()!), status: "ACCEPTED", submissionId: "s-1", issues: [] })
+        fake.listings = acceptedListing
         yield* Effect.flatMap(SqlClient, (sql) =>
           sql`UPDATE webhook_deliveries SET next_retry_at = now() WHERE delivery_id = ${row!.delivery_id}::uuid`).pipe(Effect.orDie)
         const [done] = yield* eventually(connectorDeliveries(config.id), (rows) => rows[0]!.status === "DELIVERED")
@@ -157,9 +186,10 @@ describe("connector framework: outbound runs (real PostgreSQL and Kafka, fake Am
         expect(outbound[0]!.status).toBe("FAILED")
         expect(outbound[0]!.errorSummary).toContain("HTTP 400")
         expect(outbound[0]!.errorSummary).toContain("Value for 'item_name' exceeds 200 characters")
-        // Not retried.
-        yield* Effect.sleep("1500 millis")
+        // Not retried, also not by a poll for due runs since.
+        yield* retryPollPassed
         expect(fake.listingRequests()).toHaveLength(1)
+        expect((yield* connectorDeliveries(config.id)).map((r) => [r.status, r.attempt_number])).toEqual([["DEAD_LETTERED", 1]])
       }))
 
     it.scoped("the same event consumed twice is one run; other stores' events and unsubscribed types none", () =>
@@ -171,17 +201,31 @@ describe("connector framework: outbound runs (real PostgreSQL and Kafka, fake Am
         const event = productUpdated(storeId)
         yield* publishEvents(topic, [event, event])
         yield* publishEvents(topic, [event])
-        // Not for this config: another store, an event type it does not subscribe to.
-        yield* publishEvents(topic, [productUpdated(uniqueStore("other"))])
+        // Not for this config: another store (on this store's partition, so the sentinel comes after
+        // it too), an event type it does not subscribe to.
+        yield* publishEvents(topic, [productUpdated(uniqueStore("other"))], storeId)
         yield* publishEvents(topic, [{ ...productUpdated(storeId), eventType: "inventory.updated" }])
+        // A sentinel last, on the same partition (same key): once its run is DELIVERED, every event
+        // before it has been taken in, and a second run of any of them would be there.
+        const sentinel = productUpdated(storeId, { sku: "SKU-SENTINEL" })
+        yield* publishEvents(topic, [sentinel])
 
-        yield* eventually(connectorDeliveries(config.id), (rows) => rows.some((r) => r.status === "DELIVERED"), "20 seconds")
-        yield* Effect.sleep("2 seconds")
-        const rows = yield* connectorDeliveries(config.id)
-        expect(rows.map((r) => [r.event_id, r.status])).toEqual([[event.eventId, "DELIVERED"]])
-        expect(fake.listingRequests()).toHaveLength(1)
-        const outbound = (yield* syncLog(storeId, config.id)).filter((i) => i.direction === "OUTBOUND")
-        expect(outbound).toHaveLength(1)
+        const rows = yield* eventually(
+          connectorDeliveries(config.id),
+          (found) => found.some((r) => r.event_id === sentinel.eventId) && found.every((r) => r.status === "DELIVERED"),
+          "20 seconds"
+        )
+        // The two runs may go out in either order (the lane attempts runs concurrently).
+        expect(rows.map((r) => [r.event_id, r.status]).sort()).toEqual(
+          [[event.eventId, "DELIVERED"], [sentinel.eventId, "DELIVERED"]].sort()
+        )
+        const skus = fake.listingRequests().map((r) => decodeURIComponent(r.path.split("/").pop()!))
+        expect(skus.sort()).toEqual([event.data.sku, "SKU-SENTINEL"].sort())
+        const outbound = yield* eventually(
+          Effect.map(syncLog(storeId, config.id), (items) => items.filter((i) => i.direction === "OUTBOUND")),
+          (items) => items.length >= 2
+        )
+        expect(outbound).toHaveLength(2)
       }))
 
   })

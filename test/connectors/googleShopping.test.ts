@@ -4,7 +4,7 @@
  * key, and the productInputs:insert / products.list endpoints, on 127.0.0.1.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Option, Schema } from "effect"
+import { Duration, Effect, Either, Option, Schema, TestClock } from "effect"
 import * as nodeCrypto from "node:crypto"
 import {
   GoogleSettings,
@@ -100,8 +100,12 @@ describe("google-shopping connector", () => {
       })
     }))
 
-  it.scopedLive("a token is fetched again once it expires", () =>
+  // TestClock: the token cache reads time through Clock; the fake and HttpOut run on real I/O.
+  it.scoped("a token is fetched again once it expires", () =>
     Effect.gen(function*() {
+      // The fake checks the JWT's iat against the wall clock: start the TestClock there
+      // (before anything starts a timer, so setTime replays none).
+      yield* TestClock.setTime(Date.now())
       const google = yield* fakeGoogle
       // The cache refreshes 60 s before expiry: 61 s of life is 1 s in the cache.
       google.state.expiresIn = 61
@@ -111,12 +115,17 @@ describe("google-shopping connector", () => {
       yield* send
       yield* send
       expect(google.tokenCalls()).toHaveLength(1)
-      yield* Effect.sleep("1200 millis")
+      // Just short of the second: still the cached token.
+      yield* TestClock.adjust("999 millis")
+      yield* send
+      expect(google.tokenCalls()).toHaveLength(1)
+      yield* TestClock.adjust("1 millis")
       yield* send
 
       expect(google.server.errors).toEqual([])
       expect(google.tokenCalls()).toHaveLength(2)
       expect(google.insertCalls().map((r) => r.headers.authorization)).toEqual([
+        "Bearer ya29.fake-1",
         "Bearer ya29.fake-1",
         "Bearer ya29.fake-1",
         "Bearer ya29.fake-2"
