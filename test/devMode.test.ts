@@ -45,7 +45,7 @@ describe("dev mode (npm start)", () => {
       expect(await health.json()).toEqual({ status: "ok" })
 
       const ready = await fetch(`${address}/readyz`)
-      expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", kafka: "ok" } })
+      expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", eventBus: "in-process" } })
 
       const openapi = await (await fetch(`${address}/openapi.json`)).json() as { paths: Record<string, unknown> }
       expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/healthz", "/readyz"]))

@@ -4,6 +4,7 @@ import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
 import { CredentialsRepoSql } from "../layers/CredentialsRepoSql.ts"
 import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
+import { OpsStatusSql } from "../layers/OpsStatusSql.ts"
 import { SubscriptionsRepoSql } from "../layers/SubscriptionsRepoSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
@@ -62,7 +63,8 @@ export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
       SubscriptionsRepoSql,
       ConnectorConfigsRepoSql,
       ConnectorPollStateSql,
-      CredentialsRepoSql
+      CredentialsRepoSql,
+      OpsStatusSql
     ]),
     Layer.provide(MigrationsLive)
   )
