@@ -94,21 +94,22 @@ export interface TargetOptions {
 }
 
 /** The base URL alone (commands that need no token, like `status`'s reachability). */
-export const resolveBaseUrl = (url: Option.Option<string>) =>
+export const resolveBaseUrl = (url: Option.Option<string>, dataDir: string = devDataDir) =>
   Effect.gen(function*() {
     const given = Option.filter(url, (u) => u.trim().length > 0)
     if (Option.isSome(given)) return { baseUrl: yield* checkBaseUrl(given.value), dev: Option.none() }
-    const dev = yield* findDevServer()
+    const dev = yield* findDevServer(dataDir)
     const baseUrl = yield* checkBaseUrl(Option.match(dev, { onNone: () => defaultUrl, onSome: (d) => d.url }))
     return { baseUrl, dev }
   })
 
 export const resolveTarget = (
-  options: TargetOptions
+  options: TargetOptions,
+  dataDir: string = devDataDir
 ): Effect.Effect<Target, CliError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
-    const { baseUrl, dev } = yield* resolveBaseUrl(options.url)
+    const { baseUrl, dev } = yield* resolveBaseUrl(options.url, dataDir)
     const given = nonEmpty(options.token)
     if (Option.isNone(given) && Option.isSome(dev)) return { baseUrl, token: dev.value.adminToken }
-    return { baseUrl, token: yield* resolveToken(given) }
+    return { baseUrl, token: yield* resolveToken(given, `${dataDir}/secrets`) }
   })
