@@ -52,6 +52,22 @@ export const optionalText = (name: string, description: string) =>
  */
 export const optionalInteger = (name: string, description: string) => optionalText(name, description)
 
+/** `--active yes|no`: a switch that can also be left as it is. */
+export const activeOption = (description: string) =>
+  Options.choice("active", ["yes", "no"] as const).pipe(Options.optional, Options.withDescription(description))
+
+export const decodeActive = (value: Option.Option<"yes" | "no">) => Option.map(value, (v) => v === "yes")
+
+/** A repeated flag given at least once, else None (an update leaves the list as it is). */
+export const nonEmptyList = <A>(values: ReadonlyArray<A>): Option.Option<ReadonlyArray<A>> =>
+  values.length === 0 ? Option.none() : Option.some(values)
+
+/** An update with nothing to change is refused naming the flags that change something. */
+export const requireChanges = <P extends object>(patch: P, flags: string) =>
+  Object.keys(patch).length === 0
+    ? Effect.fail(new CliError({ message: `nothing to change: give ${flags}` }))
+    : Effect.succeed(patch)
+
 /** `--since`: an ISO-8601 date-time. */
 export const sinceOption = (description: string) => optionalText("since", description)
 

@@ -1,16 +1,13 @@
 import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option, Redacted, Schema } from "effect"
 import { ConfigId, ConnectorConfig } from "../../domain/connectors/models.ts"
+import { makeAdminClient } from "../client.ts"
+import { CliError } from "../failures.ts"
 import {
-  clientCommand,
-  CliError,
-  decodeInput,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalText,
-  storeOption
-} from "../client.ts"
+  activeOption, clientCommand, decodeActive, decodeInput, decodeStore, given, nonEmptyList, optionalText,
+  requireChanges, storeOption
+} from "../options.ts"
+import { deleteByIdCommand } from "../commandKit.ts"
 import { formatFields, formatTime, printJson } from "../format.ts"
 
 /** `connectors create|update|delete|credentials`: configuring a store's connectors. */
@@ -33,10 +30,7 @@ const eventOption = Options.text("event").pipe(
   Options.repeated,
   Options.withDescription("A platform event type the connector acts on (see `connectors types`); repeat for several.")
 )
-const activeOption = Options.choice("active", ["yes", "no"] as const).pipe(
-  Options.optional,
-  Options.withDescription("yes: runs and polls; no: paused.")
-)
+const active = activeOption("yes: runs and polls; no: paused.")
 
 /** `key=value` flags → a settings object; each bad one named. */
 export const parseSettings = (pairs: ReadonlyArray<string>): Effect.Effect<Record<string, unknown>, CliError> =>
@@ -74,8 +68,6 @@ const configFields = (c: ConnectorConfig) =>
 const printConfig = (json: boolean, c: ConnectorConfig) =>
   json ? printJson(Schema.encodeSync(ConnectorConfig)(c)) : Console.log(configFields(c))
 
-const yesNo = (value: Option.Option<"yes" | "no">) => Option.map(value, (v) => v === "yes")
-
 export const createConnectorCommand = clientCommand(
   "create",
   {
@@ -84,7 +76,7 @@ export const createConnectorCommand = clientCommand(
     name: Options.text("name").pipe(Options.withDescription("A display name, e.g. 'Amazon US'.")),
     events: eventOption,
     settings: settingOption,
-    active: activeOption
+    active
   },
   (input) =>
     Effect.gen(function*() {
@@ -98,7 +90,7 @@ export const createConnectorCommand = clientCommand(
           displayName: input.name,
           eventSubscriptions: input.events,
           settings,
-          isActive: Option.getOrElse(yesNo(input.active), () => true)
+          isActive: Option.getOrElse(decodeActive(input.active), () => true)
         }
       })
       yield* printConfig(input.json, created)
@@ -128,17 +120,21 @@ export const updateConnectorCommand = clientCommand(
     settings: settingOption.pipe(
       Options.withDescription("key=value; the settings given replace the whole settings object (it is checked again).")
     ),
-    active: activeOption
+    active
   },
   (input) =>
     Effect.gen(function*() {
       const path = yield* idOf(input)
-      const settings = input.settings.length === 0 ? Option.none() : Option.some(yield* parseSettings(input.settings))
-      const events = input.events.length === 0 ? Option.none() : Option.some(input.events)
-      const patch = given({ displayName: input.name, eventSubscriptions: events, settings, isActive: yesNo(input.active) })
-      if (Object.keys(patch).length === 0) {
-        return yield* new CliError({ message: "nothing to change: give --name, --event, --setting or --active" })
-      }
+      const settings = yield* Effect.transposeOption(Option.map(nonEmptyList(input.settings), parseSettings))
+      const patch = yield* requireChanges(
+        given({
+          displayName: input.name,
+          eventSubscriptions: nonEmptyList(input.events),
+          settings,
+          isActive: decodeActive(input.active)
+        }),
+        "--name, --event, --setting or --active"
+      )
       const client = yield* makeAdminClient(input)
       yield* printConfig(input.json, yield* client.connectors.update({ path, payload: patch }))
     }),
@@ -151,21 +147,16 @@ export const updateConnectorCommand = clientCommand(
   }
 )
 
-export const deleteConnectorCommand = clientCommand(
-  "delete",
-  { id: configIdArg, store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const path = yield* idOf(input)
-      const client = yield* makeAdminClient(input)
-      yield* client.connectors.delete({ path })
-      yield* input.json ? printJson({ id: path.id, deleted: true }) : Console.log(`deleted connector ${path.id}`)
-    }),
-  {
+export const deleteConnectorCommand = deleteByIdCommand({
+  thing: "connector",
+  idArg: configIdArg,
+  pathOf: idOf,
+  remove: (client, path) => client.connectors.delete({ path }),
+  help: {
     description: "Delete a connector config: its polling stops, its runs and sync log go with it.",
     examples: ["connectors delete 3f0c2a4e-8b1d-4c5e-9f7a-2b6d8e0c1a3f --store store-1"]
   }
-)
+})
 
 const secretOption = (name: string, description: string) =>
   Options.redacted(name).pipe(Options.optional, Options.withDescription(description))

@@ -2,19 +2,11 @@ import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import { ConfigId, type ConnectorRun, ConnectorRunPage } from "../../domain/connectors/models.ts"
 import { DeliveryStatus } from "../../domain/webhooks/models.ts"
+import { makeAdminClient } from "../client.ts"
 import {
-  clientCommand,
-  decodeInput,
-  decodeSince,
-  decodeStore,
-  decodeUuid,
-  given,
-  makeAdminClient,
-  optionalText,
-  refuseWith,
-  sinceOption,
-  storeOption
-} from "../client.ts"
+  clientCommand, decodeInput, decodeSince, decodeStore, decodeUuid, given, optionalText, refuseWith,
+  sinceOption, storeOption
+} from "../options.ts"
 import { type Column, formatTable, formatTime, paintStatus, plural, printJson } from "../format.ts"
 
 const decodeConfigId = (value: string) => decodeInput("--connector", ConfigId, value, "a connector config id (UUID)")

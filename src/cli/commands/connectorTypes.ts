@@ -1,6 +1,7 @@
 import { Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { clientCommand, CliError } from "../client.ts"
+import { CliError } from "../failures.ts"
+import { clientCommand } from "../options.ts"
 import { type Column, formatTable, paint, printJson } from "../format.ts"
 
 type Catalog = typeof import("../../programs/connectors/catalog.ts")

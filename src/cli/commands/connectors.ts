@@ -2,19 +2,15 @@ import { Args } from "@effect/cli"
 import { Console, DateTime, Effect, Schema } from "effect"
 import { ConfigId, ConnectorConfig, SyncLogEntry } from "../../domain/connectors/models.ts"
 import { PollResult } from "../../domain/api/ConnectorsApi.ts"
-import {
-  checkInteger,
-  clientCommand,
-  commandGroup,
-  decodeInput,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalInteger,
-  storeOption
-} from "../client.ts"
+import { makeAdminClient } from "../client.ts"
 import { setExitFailure } from "../failures.ts"
-import { type Column, formatFields, formatTable, formatTime, orDash, paintStatus, printJson, truncate } from "../format.ts"
+import {
+  checkInteger, clientCommand, commandGroup, decodeInput, decodeStore, given, optionalInteger, storeOption
+} from "../options.ts"
+import { storeListCommand } from "../commandKit.ts"
+import {
+  type Column, formatFields, formatTable, formatTime, orDash, paintStatus, printJson, truncate
+} from "../format.ts"
 import {
   createConnectorCommand,
   credentialsConnectorCommand,
@@ -47,24 +43,16 @@ export const connectorColumns: ReadonlyArray<Column<ConnectorConfig>> = [
   { header: "UPDATED", value: (c) => formatTime(c.updatedAt) }
 ]
 
-const ConnectorList = Schema.Struct({ items: Schema.Array(ConnectorConfig) })
-
-const listCommand = clientCommand(
-  "list",
-  { store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const storeId = yield* decodeStore(input.store)
-      const client = yield* makeAdminClient(input)
-      const list = yield* client.connectors.list({ path: { storeId } })
-      if (input.json) return yield* printJson(Schema.encodeSync(ConnectorList)(list))
-      yield* Console.log(list.items.length === 0 ? "no connectors" : formatTable(connectorColumns, list.items))
-    }),
-  {
+const listCommand = storeListCommand({
+  things: "connectors",
+  item: ConnectorConfig,
+  columns: connectorColumns,
+  list: (client, storeId) => client.connectors.list({ path: { storeId } }),
+  help: {
     description: "List a store's connector configs (their credentials are never shown).",
     examples: ["connectors list --store store-1"]
   }
-)
+})
 
 // ---------------------------------------------------------------------------------------------
 // connectors poll

@@ -8,20 +8,14 @@ import {
   knownScopes,
   type Scope
 } from "../../domain/credentials/models.ts"
+import { makeAdminClient } from "../client.ts"
+import { CliError } from "../failures.ts"
 import {
-  clientCommand,
-  CliError,
-  type ClientOptions,
-  commandGroup,
-  decodeInput,
-  decodeOptional,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalText,
-  storeOption
-} from "../client.ts"
-import { type Column, formatFields, formatTable, formatTime, printJson, truncate } from "../format.ts"
+  clientCommand, type ClientOptions, commandGroup, decodeInput, decodeOptional, decodeStore, given,
+  optionalText, storeOption
+} from "../options.ts"
+import { storeListCommand } from "../commandKit.ts"
+import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
 
 const credentialTypes = CredentialType.literals
 
@@ -128,24 +122,15 @@ export const credentialColumns: ReadonlyArray<Column<Credential>> = [
   { header: "CREATED", value: (c) => formatTime(c.createdAt) }
 ]
 
-const CredentialList = Schema.Struct({ items: Schema.Array(Credential) })
-
-export interface ListCredentialsInput extends ClientOptions {
-  readonly store: string
-}
-
-export const listCredentials = (input: ListCredentialsInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const client = yield* makeAdminClient(input)
-    const list = yield* client.credentials.list({ path: { storeId } })
-    if (input.json) return yield* printJson(Schema.encodeSync(CredentialList)(list))
-    yield* Console.log(list.items.length === 0 ? "no credentials" : formatTable(credentialColumns, list.items))
-  })
-
-const listCommand = clientCommand("list", { store: storeOption }, listCredentials, {
-  description: "List a store's API credentials, newest first (secrets and hashes are never shown).",
-  examples: ["credentials list --store store-1", "credentials list --store store-1 --json"]
+const listCommand = storeListCommand({
+  things: "credentials",
+  item: Credential,
+  columns: credentialColumns,
+  list: (client, storeId) => client.credentials.list({ path: { storeId } }),
+  help: {
+    description: "List a store's API credentials, newest first (secrets and hashes are never shown).",
+    examples: ["credentials list --store store-1", "credentials list --store store-1 --json"]
+  }
 })
 
 // ---------------------------------------------------------------------------------------------

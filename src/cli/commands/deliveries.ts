@@ -7,21 +7,11 @@ import {
   DeliveryId,
   DeliveryPage
 } from "../../domain/webhooks/models.ts"
+import { makeAdminClient } from "../client.ts"
 import {
-  checkInteger,
-  clientCommand,
-  commandGroup,
-  decodeInput,
-  decodeSince,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalInteger,
-  optionalText,
-  refuseWith,
-  sinceOption,
-  storeOption
-} from "../client.ts"
+  checkInteger, clientCommand, commandGroup, decodeInput, decodeSince, decodeStore, given, optionalInteger,
+  optionalText, refuseWith, sinceOption, storeOption
+} from "../options.ts"
 import {
   type Column,
   formatFields,

@@ -1,15 +1,8 @@
 import { Console, DateTime, Duration, Effect, Option, Schema } from "effect"
 import { Delivery } from "../../domain/webhooks/models.ts"
-import {
-  checkInteger,
-  clientCommand,
-  decodeStore,
-  describeFailure,
-  given,
-  makeAdminClient,
-  optionalInteger,
-  storeOption
-} from "../client.ts"
+import { makeAdminClient } from "../client.ts"
+import { describeFailure } from "../failures.ts"
+import { checkInteger, clientCommand, decodeStore, given, optionalInteger, storeOption } from "../options.ts"
 import { formatTime, orDash, paintStatus } from "../format.ts"
 import { decodeSubscriptionFlag, eventTypeOption, statusOption, subscriptionOption } from "./deliveryFlags.ts"
 

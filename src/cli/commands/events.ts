@@ -2,20 +2,12 @@ import { Options } from "@effect/cli"
 import { HttpClientError } from "@effect/platform"
 import { Config, Console, DateTime, Effect, Logger, LogLevel, Option, Schema } from "effect"
 import { EventEnvelope, EventType } from "../../domain/EventEnvelope.ts"
+import { makeAdminClient } from "../client.ts"
+import { ApiProblem, CliError } from "../failures.ts"
 import {
-  ApiProblem,
-  clientCommand,
-  CliError,
-  type ClientOptions,
-  commandGroup,
-  decodeInput,
-  decodeOptional,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalText,
-  storeOption
-} from "../client.ts"
+  clientCommand, type ClientOptions, commandGroup, decodeInput, decodeOptional, decodeStore, given,
+  optionalText, storeOption
+} from "../options.ts"
 import { printJson } from "../format.ts"
 
 /** Kafka's topic name rule (the same one `POST /dev/events` applies). */

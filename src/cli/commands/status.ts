@@ -1,7 +1,8 @@
 import { Clock, Console, Effect, Schema } from "effect"
 import { ServiceStatus } from "../../domain/api/OpsApi.ts"
-import { clientCommand, makeAdminClient } from "../client.ts"
+import { makeAdminClient } from "../client.ts"
 import { describeFailure, setExitFailure } from "../failures.ts"
+import { clientCommand } from "../options.ts"
 import { formatFields, formatTime, paint, paintStatus, plural, printJson } from "../format.ts"
 import { resolveBaseUrl } from "../target.ts"
 

@@ -1,18 +1,14 @@
 import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import { EventSelector, Subscription, SubscriptionId, SubscriptionWithSecret } from "../../domain/webhooks/models.ts"
+import { makeAdminClient } from "../client.ts"
+import { CliError } from "../failures.ts"
 import {
-  clientCommand,
-  CliError,
-  commandGroup,
-  decodeInput,
-  decodeStore,
-  given,
-  makeAdminClient,
-  optionalText,
-  storeOption
-} from "../client.ts"
-import { type Column, formatFields, formatTable, formatTime, printJson, truncate } from "../format.ts"
+  activeOption, clientCommand, commandGroup, decodeActive, decodeInput, decodeStore, given, nonEmptyList,
+  optionalText, requireChanges, storeOption
+} from "../options.ts"
+import { deleteByIdCommand, storeListCommand } from "../commandKit.ts"
+import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
 
 export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "ID", value: (s) => s.id },
@@ -23,8 +19,6 @@ export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "CREATED", value: (s) => formatTime(s.createdAt) }
 ]
 
-const SubscriptionList = Schema.Struct({ items: Schema.Array(Subscription) })
-
 const idArg = Args.text({ name: "id" }).pipe(Args.withDescription("The subscription id (see `subscriptions list`)."))
 const decodeId = (value: string) => decodeInput("subscription id", SubscriptionId, value, "a UUID")
 const idOf = (input: { readonly store: string; readonly id: string }) =>
@@ -34,14 +28,10 @@ const eventsOption = Options.text("event").pipe(
   Options.repeated,
   Options.withDescription("An event type to deliver, e.g. order.placed, or * for every event; repeat for several.")
 )
-const activeOption = Options.choice("active", ["yes", "no"] as const).pipe(
-  Options.optional,
-  Options.withDescription("yes: deliver events; no: paused (nothing is delivered, nothing is lost from the history).")
-)
+const active = activeOption("yes: deliver events; no: paused (nothing is delivered, nothing is lost from the history).")
 
 const decodeEvents = (events: ReadonlyArray<string>) =>
   Effect.forEach(events, (e) => decodeInput("--event", EventSelector, e, "an event type like order.placed, or *"))
-const decodeActive = (value: Option.Option<"yes" | "no">) => Option.map(value, (v) => v === "yes")
 
 const subscriptionFields = (s: Subscription) =>
   formatFields([
@@ -68,22 +58,16 @@ const printWithSecret = (json: boolean, s: SubscriptionWithSecret) =>
 const printOne = (json: boolean, s: Subscription) =>
   json ? printJson(Schema.encodeSync(Subscription)(s)) : Console.log(subscriptionFields(s))
 
-const listCommand = clientCommand(
-  "list",
-  { store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const storeId = yield* decodeStore(input.store)
-      const client = yield* makeAdminClient(input)
-      const list = yield* client.webhooks.list({ path: { storeId } })
-      if (input.json) return yield* printJson(Schema.encodeSync(SubscriptionList)(list))
-      yield* Console.log(list.items.length === 0 ? "no subscriptions" : formatTable(subscriptionColumns, list.items))
-    }),
-  {
+const listCommand = storeListCommand({
+  things: "subscriptions",
+  item: Subscription,
+  columns: subscriptionColumns,
+  list: (client, storeId) => client.webhooks.list({ path: { storeId } }),
+  help: {
     description: "List a store's webhook subscriptions (signing secrets are never shown).",
     examples: ["subscriptions list --store store-1", "subscriptions list --store store-1 --json"]
   }
-)
+})
 
 const createCommand = clientCommand(
   "create",
@@ -94,7 +78,7 @@ const createCommand = clientCommand(
       Options.withDescription("Where events are POSTed: https in live mode (dev mode also takes http://localhost).")
     ),
     events: eventsOption,
-    active: activeOption
+    active
   },
   (input) =>
     Effect.gen(function*() {
@@ -142,16 +126,16 @@ const updateCommand = clientCommand(
     name: optionalText("name", "A new name."),
     targetUrl: optionalText("target-url", "A new target URL."),
     events: eventsOption.pipe(Options.withDescription("The event types, replacing the current ones; repeat for several.")),
-    active: activeOption
+    active
   },
   (input) =>
     Effect.gen(function*() {
       const path = yield* idOf(input)
-      const events = input.events.length === 0 ? Option.none() : Option.some(yield* decodeEvents(input.events))
-      const patch = given({ name: input.name, targetUrl: input.targetUrl, events, isActive: decodeActive(input.active) })
-      if (Object.keys(patch).length === 0) {
-        return yield* new CliError({ message: "nothing to change: give --name, --target-url, --event or --active" })
-      }
+      const events = yield* Effect.transposeOption(Option.map(nonEmptyList(input.events), decodeEvents))
+      const patch = yield* requireChanges(
+        given({ name: input.name, targetUrl: input.targetUrl, events, isActive: decodeActive(input.active) }),
+        "--name, --target-url, --event or --active"
+      )
       const client = yield* makeAdminClient(input)
       yield* printOne(input.json, yield* client.webhooks.update({ path, payload: patch }))
     }),
@@ -164,21 +148,16 @@ const updateCommand = clientCommand(
   }
 )
 
-const deleteCommand = clientCommand(
-  "delete",
-  { id: idArg, store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const path = yield* idOf(input)
-      const client = yield* makeAdminClient(input)
-      yield* client.webhooks.delete({ path })
-      yield* input.json ? printJson({ id: path.id, deleted: true }) : Console.log(`deleted subscription ${path.id}`)
-    }),
-  {
+const deleteCommand = deleteByIdCommand({
+  thing: "subscription",
+  idArg,
+  pathOf: idOf,
+  remove: (client, path) => client.webhooks.delete({ path }),
+  help: {
     description: "Delete a subscription: no new deliveries are made for it; its signing secret is removed.",
     examples: ["subscriptions delete 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
   }
-)
+})
 
 const rotateCommand = clientCommand(
   "rotate",
