@@ -1,5 +1,8 @@
 import type { ConnectorType } from "./catalog.ts"
 
+/** A table cell: a `|` would end it. */
+const cell = (text: string) => text.replace(/\|/g, "\\|")
+
 /** The README's connector settings and credentials section (scripts/connector-docs.ts writes it). */
 export const renderCatalogMarkdown = (catalog: ReadonlyArray<ConnectorType>): string =>
   catalog.map((connector) =>
@@ -12,13 +15,13 @@ export const renderCatalogMarkdown = (catalog: ReadonlyArray<ConnectorType>): st
       "|---|---|---|---|---|",
       ...connector.settings.map((s) =>
         `| \`${s.name}\` | ${s.type} | ${s.required ? "yes" : "no"} | ${s.default === undefined ? "" : `\`${s.default}\``} | ${
-          s.pattern === undefined ? "" : `\`${s.pattern.replace(/\|/g, "\\|")}\``
+          s.pattern === undefined ? "" : `\`${cell(s.pattern)}\``
         } |`
       ),
       "",
       "| credential (API field) | CLI flag | Vault key | what it is |",
       "|---|---|---|---|",
-      ...connector.credentials.map((c) => `| \`${c.field}\` | \`${c.flag}\` | \`${c.vaultKey}\` | ${c.meaning} |`)
+      ...connector.credentials.map((c) => `| \`${c.field}\` | \`${c.flag}\` | \`${c.vaultKey}\` | ${cell(c.meaning)} |`)
     ].join("\n")
   ).join("\n\n") + "\n"
 
