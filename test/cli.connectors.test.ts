@@ -188,7 +188,7 @@ describe("connectors commands", () => {
       const before = api.requests.length
       const badLimit = yield* cli(["connectors", "log", CONFIG_ID, "--store", STORE, "--limit", "0", "--url", api.url, "--token", TOKEN])
       expect(badLimit.exitCode).toBe(1)
-      expect(badLimit.stderr).toBe("error: --limit 0 is invalid: expected 1 to 500")
+      expect(badLimit.stderr).toBe(`error: --limit "0" is invalid: expected a whole number from 1 to 500`)
       expect(api.requests.length).toBe(before)
 
       const empty = yield* stubApi(() => ({ status: 200, body: { items: [] } }))

@@ -302,7 +302,7 @@ describe("admin API client commands", () => {
         "deliveries", "retry", DELIVERY_ID, "--store", STORE, "--status", "FAILED", "--url", api.url, "--token", TOKEN
       ])
       expect(mixed.exitCode).toBe(1)
-      expect(mixed.stderr).toMatch(/^error: --status select deliveries for a bulk replay/)
+      expect(mixed.stderr).toMatch(/^error: --status cannot be combined with a delivery id/)
       expect(api.requests).toHaveLength(1)
     }))
 

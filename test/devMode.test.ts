@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -45,7 +45,7 @@ describe("dev mode (npm start)", () => {
       expect(await health.json()).toEqual({ status: "ok" })
 
       const ready = await fetch(`${address}/readyz`)
-      expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", kafka: "ok" } })
+      expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", eventBus: "in-process" } })
 
       const openapi = await (await fetch(`${address}/openapi.json`)).json() as { paths: Record<string, unknown> }
       expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/healthz", "/readyz"]))
@@ -103,4 +103,59 @@ describe("dev mode (npm start)", () => {
       await second.exited
     }
   }, 90_000)
+
+  it("npm start: the CLI finds it through .data/dev-server.json (mode 0600); SIGTERM to npm stops it, no orphan", async () => {
+    const home = mkdtempSync(join(tmpdir(), "is-npm-start-"))
+    const data = join(home, ".data")
+    mkdirSync(data)
+    const npm = spawn("npm", ["start", "--", "--data-dir", data], {
+      env: { ...process.env, PORT: "0", DATABASE_URL: "", KAFKA_BROKERS: "", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    npm.stdout.on("data", (chunk) => (output += chunk))
+    npm.stderr.on("data", (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolve) => npm.on("exit", (code) => resolve(code)))
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        const look = () => {
+          const found = /HTTP\s+(http:\/\/\S+)/.exec(output)?.[1]
+          if (found && existsSync(join(data, "dev-server.json"))) resolve(found)
+        }
+        npm.stdout.on("data", look)
+        exited.then(() => reject(new Error(`npm start exited:\n${output}`)))
+      })
+      expect(address).not.toBe("http://localhost:8080")
+      // The banner's commands are for the port bound.
+      expect(output).toContain(`export INTEGRATION_SERVICE_URL=${address}`)
+      const file = join(data, "dev-server.json")
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      const server = JSON.parse(readFileSync(file, "utf8")) as { url: string; adminToken: string; pid: number }
+      expect(server.url).toBe(address)
+
+      // No --url, no --token: run from the directory that holds .data, as a user would.
+      const cli = (args: Array<string>) =>
+        spawnSync(process.execPath, [join(process.cwd(), "bin/integration-service.mjs"), ...args], {
+          cwd: home,
+          encoding: "utf8",
+          env: { ...process.env, ADMIN_TOKEN: "", INTEGRATION_SERVICE_URL: "" }
+        })
+      const listed = cli(["deliveries", "list", "--store", "store-1"])
+      expect(listed.stderr).toBe("")
+      expect(listed.stdout.trim()).toBe("no deliveries")
+      const status = cli(["status"])
+      expect(status.status, status.stdout + status.stderr).toBe(0)
+      expect(status.stdout).toMatch(/^event bus\s+in-process/m)
+
+      npm.kill("SIGTERM")
+      await exited
+      expect(output).toContain("stop requested: shutting down")
+      // The service itself is gone (not left running as an orphan), and so is its file.
+      expect(() => process.kill(server.pid, 0)).toThrow()
+      expect(existsSync(file)).toBe(false)
+    } finally {
+      npm.kill("SIGKILL")
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -1,9 +1,9 @@
-import { DateTime } from "effect"
+import { Console, DateTime } from "effect"
 
 /**
  * Plain-text output of the ops CLI: aligned tables and key/value blocks,
- * nothing but string padding (no dependencies, no colours, so the output
- * pipes cleanly into grep/awk).
+ * nothing but string padding; colour only on a terminal (`useColour`), so the
+ * output pipes cleanly into grep/awk.
  */
 
 export interface Column<A> {
@@ -11,6 +11,8 @@ export interface Column<A> {
   readonly value: (row: A) => string
   /** Numbers read better right-aligned. Default: left. */
   readonly align?: "left" | "right"
+  /** Colours a cell (after its width is taken); `paint` leaves it plain off a terminal. */
+  readonly colour?: (cell: string) => string
 }
 
 /** Control characters (a newline in an event type, a tab in a response body) would break the columns. */
@@ -36,15 +38,19 @@ export const formatTime = (value: DateTime.DateTime | null | undefined): string 
 export const formatTable = <A>(columns: ReadonlyArray<Column<A>>, rows: ReadonlyArray<A>): string => {
   const cells = rows.map((row) => columns.map((column) => clean(column.value(row))))
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i]!.length)))
-  const render = (line: ReadonlyArray<string>) =>
+  const render = (line: ReadonlyArray<string>, isHeader: boolean) =>
     line
       .map((cell, i) => {
         const width = widths[i]!
-        return columns[i]!.align === "right" ? cell.padStart(width) : cell.padEnd(width)
+        const { align, colour } = columns[i]!
+        const padding = " ".repeat(width - cell.length)
+        const shown = isHeader ? paint("bold", cell) : colour === undefined ? cell : colour(cell)
+        return align === "right" ? padding + shown : shown + padding
       })
       .join("  ")
-      .trimEnd()
-  return [render(columns.map((column) => column.header)), ...cells.map(render)].join("\n")
+      .replace(/ +$/, "")
+  const header = columns.map((column) => column.header)
+  return [render(header, true), ...cells.map((line) => render(line, false))].join("\n")
 }
 
 /** `label  value` lines with the labels padded to one width, for `show` commands. */
@@ -52,3 +58,33 @@ export const formatFields = (fields: ReadonlyArray<readonly [label: string, valu
   const width = Math.max(0, ...fields.map(([label]) => label.length))
   return fields.map(([label, value]) => `${label.padEnd(width)}  ${clean(value)}`.trimEnd()).join("\n")
 }
+
+/** One JSON document on stdout (what `--json` prints). */
+export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+/** `1 delivery`, `2 deliveries`, `0 runs`. */
+export const plural = (count: number, one: string, many: string = `${one}s`) => `${count} ${count === 1 ? one : many}`
+
+/**
+ * Colour only for a person at a terminal: never when stdout is piped or
+ * redirected, never when `NO_COLOR` is set (https://no-color.org).
+ */
+export const useColour = () => process.stdout.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
+
+const codes = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const
+
+export const paint = (style: keyof typeof codes, text: string) =>
+  useColour() ? `\u001b[${codes[style]}m${text}\u001b[0m` : text
+
+/** A delivery's or run's status, coloured by what it means for the reader. */
+export const paintStatus = (status: string) =>
+  status === "DELIVERED" || status === "SUCCEEDED" || status === "ok"
+    ? paint("green", status)
+    : status === "DEAD_LETTERED" || status === "FAILED" || status === "unavailable"
+    ? paint("red", status)
+    : status === "PENDING" || status === "RUNNING"
+    ? paint("yellow", status)
+    : status
+
+/** Strips colour codes (what a column's width must not count). */
+export const visibleLength = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "").length

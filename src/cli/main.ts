@@ -1,6 +1,8 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+// Subpaths, not the barrel: the barrel would bring the HTTP client and server (undici, ws) into every start.
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { connectorsCommand } from "./commands/connectors.ts"
 import { credentialsCommand } from "./commands/credentials.ts"
@@ -10,7 +12,9 @@ import { eventsCommand } from "./commands/events.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { receiverCommand } from "./commands/receiver.ts"
 import { serveCommand } from "./commands/serve.ts"
+import { statusCommand } from "./commands/status.ts"
 import { subscriptionsCommand } from "./commands/subscriptions.ts"
+import { tidyTerminalOutput } from "./terminal.ts"
 
 const root = Command.make("integration-service").pipe(
   Command.withDescription("ShopSTAR3 integration-service: webhooks, API credentials, marketplace connectors"),
@@ -18,6 +22,7 @@ const root = Command.make("integration-service").pipe(
     devCommand,
     serveCommand,
     migrateCommand,
+    statusCommand,
     deliveriesCommand,
     subscriptionsCommand,
     connectorsCommand,
@@ -28,6 +33,8 @@ const root = Command.make("integration-service").pipe(
 )
 
 const cli = Command.run(root, { name: "integration-service", version: "0.1.0" })
+
+tidyTerminalOutput(process.argv.slice(2))
 
 cli(process.argv).pipe(
   // A bad command line has already been explained by @effect/cli: exit 1 without a logged cause.

@@ -1,4 +1,4 @@
-import { Cause, Console, Effect, Option } from "effect"
+import { Cause, Console, Duration, Effect, Layer, Option } from "effect"
 
 /**
  * Start-up failures that are the operator's to fix (a missing setting, an
@@ -33,3 +33,30 @@ export const oneLineStartupErrors = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     }
     return Effect.failCause(cause)
   })
+
+/**
+ * Runs the service's layer until the process is told to stop (SIGTERM, Ctrl-C: NodeRuntime
+ * interrupts the main fiber), with a log line when the stop begins and one when it is done.
+ * `deadline`: a stop that takes longer ends the process anyway (dev mode, where nobody waits
+ * for an attempt in flight to be recorded).
+ */
+export const runUntilSignal = <ROut, E, R>(
+  layer: Layer.Layer<ROut, E, R>,
+  options: { readonly deadline?: Duration.DurationInput } = {}
+) =>
+  Effect.scoped(
+    Layer.build(layer).pipe(
+      Effect.zipRight(Effect.never),
+      Effect.onInterrupt(() =>
+        Effect.logInfo("stop requested: shutting down").pipe(
+          Effect.zipRight(options.deadline === undefined ? Effect.void : Effect.sync(() => {
+            const timer = setTimeout(() => {
+              console.error(`shutdown took longer than ${Duration.format(options.deadline!)}: exiting`)
+              process.exit(1)
+            }, Duration.toMillis(options.deadline!))
+            timer.unref()
+          }))
+        )
+      )
+    )
+  ).pipe(Effect.onInterrupt(() => Effect.logInfo("stopped")))

@@ -9,6 +9,9 @@ const logLevelFromEnv = Logger.minimumLogLevel(process.env["LOG_LEVEL"] === "deb
 /** One JSON object per log line on stdout (what log shippers expect). */
 export const JsonLogs = Layer.merge(Logger.json, logLevelFromEnv)
 
+/** Dev mode: one logfmt line per entry (`timestamp=… level=INFO fiber=#12 message=…`), for reading in a terminal. */
+export const DevLogs = Layer.merge(Logger.logFmt, logLevelFromEnv)
+
 /** Traces, metrics and logs over OTLP/HTTP when an endpoint is configured; nothing otherwise. */
 export const makeOtlp = (endpoint: string) =>
   Otlp.layerJson({

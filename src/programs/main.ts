@@ -5,6 +5,7 @@ import { ConnectorPollStateSql } from "../layers/ConnectorPollStateSql.ts"
 import { CredentialsRepoSql } from "../layers/CredentialsRepoSql.ts"
 import { DeliveriesRepoSql } from "../layers/DeliveriesRepoSql.ts"
 import { DeliveryStoreSql } from "../layers/DeliveryStoreSql.ts"
+import { OpsStatusSql } from "../layers/OpsStatusSql.ts"
 import { SubscriptionsRepoSql } from "../layers/SubscriptionsRepoSql.ts"
 import { makeConnectorLane } from "./connectors/ConnectorLane.ts"
 import { ConnectorPolling } from "./connectors/ConnectorPolling.ts"
@@ -64,7 +65,8 @@ export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
       ConnectorConfigsRepoSql,
       ConnectorPollStateSql,
       CredentialsRepoSql,
-      ConsoleAssetsNode
+      ConsoleAssetsNode,
+      OpsStatusSql
     ]),
     Layer.provide(MigrationsLive)
   )

@@ -65,7 +65,7 @@ describe("the front door", () => {
         expect((yield* wire("/credentials/validate?x=1", presentHeaders(key))).status).toBe(200)
         expect((yield* wire("/credentials/validate?x=1", presentHeaders(key))).status).toBe(200)
         // Not exactly the route (another method, a trailing slash): the HTTP app answers, as it did before.
-        expect((yield* rawFetch("/credentials/validate", { method: "POST", headers: presentHeaders(key) })).status).toBe(404)
+        expect((yield* rawFetch("/credentials/validate", { method: "POST", headers: presentHeaders(key) })).status).toBe(405)
         expect(yield* wire("/credentials/validate/", presentHeaders(key))).toEqual(yield* wire("/credentials/validate", presentHeaders(key)))
       }))
 

@@ -1,4 +1,4 @@
-import { Args, Command, Options } from "@effect/cli"
+import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import {
   Credential,
@@ -8,18 +8,14 @@ import {
   knownScopes,
   type Scope
 } from "../../domain/credentials/models.ts"
+import { makeAdminClient } from "../client.ts"
+import { CliError } from "../failures.ts"
 import {
-  clientOptions,
-  CliError,
-  type ClientOptions,
-  decodeInput,
-  decodeStore,
-  makeAdminClient,
-  printJson,
-  runCommand,
-  storeOption
-} from "../client.ts"
-import { type Column, formatFields, formatTable, formatTime, truncate } from "../format.ts"
+  clientCommand, type ClientOptions, commandGroup, decodeInput, decodeOptional, decodeStore, given,
+  optionalText, storeOption
+} from "../options.ts"
+import { storeListCommand } from "../commandKit.ts"
+import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
 
 const credentialTypes = CredentialType.literals
 
@@ -49,10 +45,12 @@ export const issueCredential = (input: IssueCredentialInput) =>
     if (input.scope.length === 0) {
       return yield* new CliError({ message: `give at least one --scope (one of ${knownScopes.join(", ")})` })
     }
-    const expiresAt = yield* Effect.transposeOption(Option.map(
+    const expiresAt = yield* decodeOptional(
+      "--expires-at",
+      Schema.DateTimeUtc,
       input.expiresAt,
-      (value) => decodeInput("--expires-at", Schema.DateTimeUtc, value, "an ISO-8601 date-time, e.g. 2025-12-31T23:59:59Z")
-    ))
+      "an ISO-8601 date-time, e.g. 2025-12-31T23:59:59Z"
+    )
     const client = yield* makeAdminClient(input)
     const issued = yield* client.credentials.issue({
       path: { storeId },
@@ -60,7 +58,7 @@ export const issueCredential = (input: IssueCredentialInput) =>
         name: input.name,
         type: input.type,
         scopes: [...new Set(input.scope)],
-        ...Option.match(expiresAt, { onNone: () => ({}), onSome: (value) => ({ expiresAt: value }) })
+        ...given({ expiresAt })
       },
       headers: Option.match(input.actor, { onNone: () => ({}), onSome: (actor) => ({ "x-ss3-actor": actor }) })
     })
@@ -83,10 +81,9 @@ export const issueCredential = (input: IssueCredentialInput) =>
     yield* Console.log(`\n${shownOnceWarning}`)
   })
 
-const issueCommand = Command.make(
+const issueCommand = clientCommand(
   "issue",
   {
-    ...clientOptions,
     store: storeOption,
     name: Options.text("name").pipe(Options.withDescription("What the credential is for, e.g. the integration's name.")),
     type: Options.choice("type", credentialTypes).pipe(
@@ -96,20 +93,18 @@ const issueCommand = Command.make(
       Options.repeated,
       Options.withDescription("A scope to grant; repeat for several (at least one).")
     ),
-    expiresAt: Options.text("expires-at").pipe(
-      Options.optional,
-      Options.withDescription("When it stops working: an ISO-8601 date-time in the future. Default: never.")
-    ),
-    actor: Options.text("actor").pipe(
-      Options.optional,
-      Options.withDescription("Recorded as created_by (sent as X-SS3-Actor). Default: admin-token.")
-    )
+    expiresAt: optionalText("expires-at", "When it stops working: an ISO-8601 date-time in the future. Default: never."),
+    actor: optionalText("actor", "Recorded as created_by (sent as X-SS3-Actor). Default: admin-token.")
   },
-  (input) => runCommand(issueCredential(input))
-).pipe(
-  Command.withDescription(
-    "Issue an API key or OAuth client for a store. The secret is printed once and never again (only its bcrypt hash is stored)."
-  )
+  issueCredential,
+  {
+    description: "Issue an API key or OAuth client for a store. The secret is printed once and never again (only its " +
+      "bcrypt hash is stored).",
+    examples: [
+      "credentials issue --store store-1 --name erp --type API_KEY --scope orders:read",
+      "credentials issue --store store-1 --name market --type OAUTH_CLIENT --scope catalog:read --expires-at 2027-01-01T00:00:00Z"
+    ]
+  }
 )
 
 // ---------------------------------------------------------------------------------------------
@@ -127,26 +122,16 @@ export const credentialColumns: ReadonlyArray<Column<Credential>> = [
   { header: "CREATED", value: (c) => formatTime(c.createdAt) }
 ]
 
-const CredentialList = Schema.Struct({ items: Schema.Array(Credential) })
-
-export interface ListCredentialsInput extends ClientOptions {
-  readonly store: string
-}
-
-export const listCredentials = (input: ListCredentialsInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const client = yield* makeAdminClient(input)
-    const list = yield* client.credentials.list({ path: { storeId } })
-    if (input.json) return yield* printJson(Schema.encodeSync(CredentialList)(list))
-    yield* Console.log(list.items.length === 0 ? "no credentials" : formatTable(credentialColumns, list.items))
-  })
-
-const listCommand = Command.make(
-  "list",
-  { ...clientOptions, store: storeOption },
-  (input) => runCommand(listCredentials(input))
-).pipe(Command.withDescription("List a store's API credentials, newest first (secrets and hashes are never shown)."))
+const listCommand = storeListCommand({
+  things: "credentials",
+  item: Credential,
+  columns: credentialColumns,
+  list: (client, storeId) => client.credentials.list({ path: { storeId } }),
+  help: {
+    description: "List a store's API credentials, newest first (secrets and hashes are never shown).",
+    examples: ["credentials list --store store-1", "credentials list --store store-1 --json"]
+  }
+})
 
 // ---------------------------------------------------------------------------------------------
 // credentials revoke
@@ -166,19 +151,18 @@ export const revokeCredential = (input: RevokeCredentialInput) =>
     yield* Console.log(`revoked credential ${revoked.id} (${revoked.name}, client id ${revoked.clientId}): it stops validating at once`)
   })
 
-const revokeCommand = Command.make(
+const revokeCommand = clientCommand(
   "revoke",
+  { id: Args.text({ name: "id" }).pipe(Args.withDescription("The credential id (see `credentials list`).")), store: storeOption },
+  revokeCredential,
   {
-    ...clientOptions,
-    id: Args.text({ name: "id" }).pipe(Args.withDescription("The credential id (see `credentials list`).")),
-    store: storeOption
-  },
-  (input) => runCommand(revokeCredential(input))
-).pipe(
-  Command.withDescription("Revoke a credential: it stops validating at once on every instance, and its access tokens with it.")
+    description: "Revoke a credential: it stops validating at once on every instance, and its access tokens with it.",
+    examples: ["credentials revoke 2a4c6e8f-1b3d-4f5a-9c7e-0d2f4b6a8c1e --store store-1"]
+  }
 )
 
-export const credentialsCommand = Command.make("credentials").pipe(
-  Command.withDescription("Issue, list and revoke API credentials (through the admin API at --url)."),
-  Command.withSubcommands([issueCommand, listCommand, revokeCommand])
+export const credentialsCommand = commandGroup(
+  "credentials",
+  "Issue, list and revoke API credentials (through the admin API at --url).",
+  [issueCommand, listCommand, revokeCommand]
 )

@@ -1,42 +1,44 @@
-import { Args, Command, Options } from "@effect/cli"
+import { Args, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import {
   Delivery,
   type DeliveryAttempt,
   DeliveryDetail,
   DeliveryId,
-  DeliveryPage,
-  DeliveryStatus,
-  SubscriptionId
+  DeliveryPage
 } from "../../domain/webhooks/models.ts"
+import { makeAdminClient } from "../client.ts"
 import {
-  clientOptions,
-  CliError,
-  type ClientOptions,
-  decodeInput,
-  decodeStore,
-  makeAdminClient,
+  checkInteger, clientCommand, commandGroup, decodeInput, decodeOptional, decodeSince, decodeStore, given,
+  optionalInteger, optionalText, refuseWith, sinceOption, storeOption
+} from "../options.ts"
+import {
+  type Column,
+  formatFields,
+  formatTable,
+  formatTime,
+  orDash,
+  paintStatus,
+  plural,
   printJson,
-  runCommand,
-  storeOption
-} from "../client.ts"
-import { type Column, formatFields, formatTable, formatTime, orDash, truncate } from "../format.ts"
+  truncate
+} from "../format.ts"
+import { tailCommand } from "./deliveriesTail.ts"
+import { decodeSubscriptionFlag, eventTypeOption, statusOption, subscriptionOption } from "./deliveryFlags.ts"
 
-const statuses = DeliveryStatus.literals
 const retryableStatuses = ["DEAD_LETTERED", "FAILED"] as const
 
 const decodeDeliveryId = (value: string) => decodeInput("delivery id", DeliveryId, value, "a UUID")
-const decodeSubscription = (value: string) => decodeInput("--subscription", SubscriptionId, value, "a subscription id (UUID)")
 
-const subscriptionOption = (description: string) =>
-  Options.text("subscription").pipe(Options.optional, Options.withDescription(description))
+const decodeUntil = (value: Option.Option<string>) =>
+  decodeOptional("--until", Schema.DateTimeUtc, value, "an ISO-8601 date-time, e.g. 2024-05-01T00:00:00Z")
 
 // ---------------------------------------------------------------------------------------------
 // deliveries list
 
 export const deliveryColumns: ReadonlyArray<Column<Delivery>> = [
   { header: "ID", value: (d) => d.id },
-  { header: "STATUS", value: (d) => d.status },
+  { header: "STATUS", value: (d) => d.status, colour: paintStatus },
   { header: "EVENT TYPE", value: (d) => d.eventType },
   { header: "ATTEMPTS", value: (d) => String(d.attemptNumber), align: "right" },
   { header: "HTTP", value: (d) => orDash(d.httpStatus), align: "right" },
@@ -44,82 +46,52 @@ export const deliveryColumns: ReadonlyArray<Column<Delivery>> = [
   { header: "CREATED", value: (d) => formatTime(d.createdAt) }
 ]
 
-export interface ListDeliveriesInput extends ClientOptions {
-  readonly store: string
-  readonly status: Option.Option<DeliveryStatus>
-  readonly subscription: Option.Option<string>
-  readonly eventType: Option.Option<string>
-  readonly limit: Option.Option<number>
-  readonly cursor: Option.Option<string>
-  /** Created at or after / before these ISO-8601 instants. */
-  readonly since?: Option.Option<string>
-  readonly until?: Option.Option<string>
-}
-
-const instantExpected = "an ISO-8601 date-time, e.g. 2024-05-01T00:00:00Z"
-const decodeInstant = (flag: string, value: Option.Option<string> | undefined) =>
-  Effect.transposeOption(Option.map(value ?? Option.none(), (v) => decodeInput(flag, Schema.DateTimeUtc, v, instantExpected)))
-
-export const listDeliveries = (input: ListDeliveriesInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const subscriptionId = yield* Effect.transposeOption(Option.map(input.subscription, decodeSubscription))
-    if (Option.isSome(input.limit) && (input.limit.value < 1 || input.limit.value > 200)) {
-      return yield* new CliError({ message: `--limit ${input.limit.value} is invalid: expected 1 to 200` })
-    }
-    const since = yield* decodeInstant("--since", input.since)
-    const until = yield* decodeInstant("--until", input.until)
-    const client = yield* makeAdminClient(input)
-    const page = yield* client.webhooks.listDeliveries({
-      path: { storeId },
-      urlParams: {
-        ...Option.match(input.status, { onNone: () => ({}), onSome: (status) => ({ status }) }),
-        ...Option.match(subscriptionId, { onNone: () => ({}), onSome: (id) => ({ subscriptionId: id }) }),
-        ...Option.match(input.eventType, { onNone: () => ({}), onSome: (eventType) => ({ eventType }) }),
-        ...Option.match(input.limit, { onNone: () => ({}), onSome: (limit) => ({ limit }) }),
-        ...Option.match(input.cursor, { onNone: () => ({}), onSome: (cursor) => ({ cursor }) }),
-        ...Option.match(since, { onNone: () => ({}), onSome: (value) => ({ since: value }) }),
-        ...Option.match(until, { onNone: () => ({}), onSome: (value) => ({ until: value }) })
-      }
-    })
-    if (input.json) return yield* printJson(Schema.encodeSync(DeliveryPage)(page))
-    yield* Console.log(page.items.length === 0 ? "no deliveries" : formatTable(deliveryColumns, page.items))
-    if (page.nextCursor !== null) yield* Console.log(`\nmore: --cursor ${page.nextCursor}`)
-  })
-
-const listCommand = Command.make(
+const listCommand = clientCommand(
   "list",
   {
-    ...clientOptions,
     store: storeOption,
-    status: Options.choice("status", statuses).pipe(
-      Options.optional,
-      Options.withDescription("Only deliveries in this status.")
-    ),
+    status: statusOption("Only deliveries in this status."),
     subscription: subscriptionOption("Only deliveries of this subscription (its id)."),
-    eventType: Options.text("event-type").pipe(
-      Options.optional,
-      Options.withDescription("Only deliveries of this event type, e.g. order.placed.")
-    ),
-    limit: Options.integer("limit").pipe(
-      Options.optional,
-      Options.withDescription("Page size, 1 to 200 (the server's default when omitted).")
-    ),
-    cursor: Options.text("cursor").pipe(
-      Options.optional,
-      Options.withDescription("Continue after the previous page: the cursor it printed.")
-    ),
-    since: Options.text("since").pipe(
-      Options.optional,
-      Options.withDescription("Only deliveries created at or after this ISO-8601 date-time.")
-    ),
-    until: Options.text("until").pipe(
-      Options.optional,
-      Options.withDescription("Only deliveries created before this ISO-8601 date-time.")
-    )
+    eventType: eventTypeOption,
+    limit: optionalInteger("limit", "Page size, 1 to 200 (the server's default when omitted)."),
+    cursor: optionalText("cursor", "Continue after the previous page: the cursor it printed."),
+    since: sinceOption("Only deliveries created at or after this ISO-8601 date-time."),
+    until: optionalText("until", "Only deliveries created before this ISO-8601 date-time.")
   },
-  (input) => runCommand(listDeliveries(input))
-).pipe(Command.withDescription("List a store's webhook deliveries, newest first, one page at a time."))
+  (input) =>
+    Effect.gen(function*() {
+      const storeId = yield* decodeStore(input.store)
+      const subscriptionId = yield* decodeSubscriptionFlag(input.subscription)
+      const limit = yield* checkInteger("--limit", input.limit, 1, 200)
+      const since = yield* decodeSince(input.since)
+      const until = yield* decodeUntil(input.until)
+      const client = yield* makeAdminClient(input)
+      const page = yield* client.webhooks.listDeliveries({
+        path: { storeId },
+        urlParams: given({
+          status: input.status,
+          subscriptionId,
+          eventType: input.eventType,
+          limit,
+          cursor: input.cursor,
+          since,
+          until
+        })
+      })
+      if (input.json) return yield* printJson(Schema.encodeSync(DeliveryPage)(page))
+      yield* Console.log(page.items.length === 0 ? "no deliveries" : formatTable(deliveryColumns, page.items))
+      if (page.nextCursor !== null) yield* Console.log(`\nmore: --cursor ${page.nextCursor}`)
+    }),
+  {
+    description: "List a store's webhook deliveries, newest first, one page at a time.",
+    examples: [
+      "deliveries list --store store-1",
+      "deliveries list --store store-1 --status DEAD_LETTERED --limit 50",
+      "deliveries list --store store-1 --event-type order.placed --json",
+      "deliveries list --store store-1 --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z"
+    ]
+  }
+)
 
 // ---------------------------------------------------------------------------------------------
 // deliveries show
@@ -132,104 +104,45 @@ const attemptColumns: ReadonlyArray<Column<DeliveryAttempt>> = [
   { header: "ERROR / RESPONSE", value: (a) => truncate(a.error ?? a.responseBody ?? "", 80) || "-" }
 ]
 
-export interface ShowDeliveryInput extends ClientOptions {
-  readonly id: string
-  readonly store: string
-}
-
-export const showDelivery = (input: ShowDeliveryInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const id = yield* decodeDeliveryId(input.id)
-    const client = yield* makeAdminClient(input)
-    const delivery = yield* client.webhooks.showDelivery({ path: { storeId, id } })
-    if (input.json) return yield* printJson(Schema.encodeSync(DeliveryDetail)(delivery))
-    yield* Console.log(formatFields([
-      ["delivery", delivery.id],
-      ["status", delivery.status],
-      ["event", `${delivery.eventType} (event id ${delivery.eventId})`],
-      ["subscription", delivery.subscriptionId],
-      ["store", delivery.storeId],
-      ["attempts", String(delivery.attemptNumber)],
-      ["http status", orDash(delivery.httpStatus)],
-      ["next retry", formatTime(delivery.nextRetryAt)],
-      ["delivered", formatTime(delivery.deliveredAt)],
-      ["created", formatTime(delivery.createdAt)],
-      ["updated", formatTime(delivery.updatedAt)]
-    ]))
-    yield* Console.log(
-      delivery.attempts.length === 0 ? "\nno attempts yet" : `\n${formatTable(attemptColumns, delivery.attempts)}`
-    )
-  })
-
-const showCommand = Command.make(
+const showCommand = clientCommand(
   "show",
+  { id: Args.text({ name: "id" }).pipe(Args.withDescription("The delivery id.")), store: storeOption },
+  (input) =>
+    Effect.gen(function*() {
+      const storeId = yield* decodeStore(input.store)
+      const id = yield* decodeDeliveryId(input.id)
+      const client = yield* makeAdminClient(input)
+      const delivery = yield* client.webhooks.showDelivery({ path: { storeId, id } })
+      if (input.json) return yield* printJson(Schema.encodeSync(DeliveryDetail)(delivery))
+      yield* Console.log(formatFields([
+        ["delivery", delivery.id],
+        ["status", delivery.status],
+        ["event", `${delivery.eventType} (event id ${delivery.eventId})`],
+        ["subscription", delivery.subscriptionId],
+        ["store", delivery.storeId],
+        ["attempts", String(delivery.attemptNumber)],
+        ["http status", orDash(delivery.httpStatus)],
+        ["next retry", formatTime(delivery.nextRetryAt)],
+        ["delivered", formatTime(delivery.deliveredAt)],
+        ["created", formatTime(delivery.createdAt)],
+        ["updated", formatTime(delivery.updatedAt)]
+      ]))
+      yield* Console.log(
+        delivery.attempts.length === 0 ? "\nno attempts yet" : `\n${formatTable(attemptColumns, delivery.attempts)}`
+      )
+    }),
   {
-    ...clientOptions,
-    id: Args.text({ name: "id" }).pipe(Args.withDescription("The delivery id.")),
-    store: storeOption
-  },
-  (input) => runCommand(showDelivery(input))
-).pipe(Command.withDescription("Show one delivery and the history of its attempts."))
+    description: "Show one delivery and the history of its attempts.",
+    examples: ["deliveries show 0b7c6f3e-5a43-4c8e-9d59-3f1c0e2a9b11 --store store-1"]
+  }
+)
 
 // ---------------------------------------------------------------------------------------------
 // deliveries retry
 
-export interface RetryDeliveriesInput extends ClientOptions {
-  readonly id: Option.Option<string>
-  readonly store: string
-  readonly status: Option.Option<(typeof retryableStatuses)[number]>
-  readonly since: Option.Option<string>
-  readonly subscription: Option.Option<string>
-  /** Bulk replay: only count the matching deliveries. */
-  readonly dryRun?: boolean
-}
-
-export const retryDeliveries = (input: RetryDeliveriesInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    if (Option.isSome(input.id)) {
-      const filters = [
-        Option.isSome(input.status) ? "--status" : undefined,
-        Option.isSome(input.since) ? "--since" : undefined,
-        Option.isSome(input.subscription) ? "--subscription" : undefined,
-        input.dryRun === true ? "--dry-run" : undefined
-      ].filter((f) => f !== undefined)
-      if (filters.length > 0) {
-        return yield* new CliError({
-          message: `${filters.join(", ")} select deliveries for a bulk replay: give either a delivery id or filters, not both`
-        })
-      }
-      const id = yield* decodeDeliveryId(input.id.value)
-      const client = yield* makeAdminClient(input)
-      const delivery = yield* client.webhooks.retryDelivery({ path: { storeId, id } })
-      if (input.json) return yield* printJson(Schema.encodeSync(Delivery)(delivery))
-      return yield* Console.log(`retried delivery ${delivery.id} (status ${delivery.status}; next attempt now)`)
-    }
-    const since = yield* decodeInstant("--since", input.since)
-    const subscriptionId = yield* Effect.transposeOption(Option.map(input.subscription, decodeSubscription))
-    const client = yield* makeAdminClient(input)
-    const { retried, matching } = yield* client.webhooks.retryDeliveries({
-      path: { storeId },
-      payload: {
-        status: Option.getOrElse(input.status, () => "DEAD_LETTERED" as const),
-        ...Option.match(since, { onNone: () => ({}), onSome: (value) => ({ since: value }) }),
-        ...Option.match(subscriptionId, { onNone: () => ({}), onSome: (id) => ({ subscriptionId: id }) }),
-        ...(input.dryRun === true ? { dryRun: true } : {})
-      }
-    })
-    if (input.dryRun === true) {
-      if (input.json) return yield* printJson({ matching: matching ?? 0 })
-      return yield* Console.log(`${matching ?? 0} deliveries match (dry run: none re-triggered)`)
-    }
-    if (input.json) return yield* printJson({ retried })
-    yield* Console.log(`retried ${retried} deliveries`)
-  })
-
-const retryCommand = Command.make(
+const retryCommand = clientCommand(
   "retry",
   {
-    ...clientOptions,
     id: Args.text({ name: "id" }).pipe(
       Args.withDescription("The delivery to re-trigger. Without it: bulk replay of every delivery matching the filters."),
       Args.optional
@@ -239,25 +152,61 @@ const retryCommand = Command.make(
       Options.optional,
       Options.withDescription("Bulk replay: which deliveries to re-trigger (default DEAD_LETTERED).")
     ),
-    since: Options.text("since").pipe(
-      Options.optional,
-      Options.withDescription("Bulk replay: only deliveries created at or after this ISO-8601 date-time.")
-    ),
+    since: sinceOption("Bulk replay: only deliveries created at or after this ISO-8601 date-time."),
     subscription: subscriptionOption("Bulk replay: only deliveries of this subscription (its id)."),
     dryRun: Options.boolean("dry-run").pipe(
       Options.withDescription("Bulk replay: only count the matching deliveries; re-trigger none.")
     )
   },
-  (input) => runCommand(retryDeliveries(input))
-).pipe(
-  Command.withDescription(
-    "Re-trigger a failed or dead-lettered delivery (attempt now, then the retry table; earlier attempts are kept). " +
-      "Without an id, replay every matching delivery of the store: --status (default DEAD_LETTERED), --since, --subscription " +
-      "(--dry-run counts them first)."
-  )
+  (input) =>
+    Effect.gen(function*() {
+      const storeId = yield* decodeStore(input.store)
+      if (Option.isSome(input.id)) {
+        yield* refuseWith("a delivery id (they select deliveries for a bulk replay)", {
+          "--status": input.status,
+          "--since": input.since,
+          "--subscription": input.subscription,
+          "--dry-run": input.dryRun
+        })
+        const id = yield* decodeDeliveryId(input.id.value)
+        const client = yield* makeAdminClient(input)
+        const delivery = yield* client.webhooks.retryDelivery({ path: { storeId, id } })
+        if (input.json) return yield* printJson(Schema.encodeSync(Delivery)(delivery))
+        return yield* Console.log(`retried delivery ${delivery.id} (status ${delivery.status}; next attempt now)`)
+      }
+      const since = yield* decodeSince(input.since)
+      const subscriptionId = yield* decodeSubscriptionFlag(input.subscription)
+      const client = yield* makeAdminClient(input)
+      const { matching, retried } = yield* client.webhooks.retryDeliveries({
+        path: { storeId },
+        payload: {
+          status: Option.getOrElse(input.status, () => "DEAD_LETTERED" as const),
+          ...given({ since, subscriptionId }),
+          ...(input.dryRun ? { dryRun: true } : {})
+        }
+      })
+      if (input.dryRun) {
+        if (input.json) return yield* printJson({ matching: matching ?? 0 })
+        const count = matching ?? 0
+        return yield* Console.log(`${plural(count, "delivery", "deliveries")} ${count === 1 ? "matches" : "match"} (dry run: none re-triggered)`)
+      }
+      if (input.json) return yield* printJson({ retried })
+      yield* Console.log(`retried ${plural(retried, "delivery", "deliveries")}`)
+    }),
+  {
+    description: "Re-trigger a failed or dead-lettered delivery (attempt now, then the retry table; earlier attempts are " +
+      "kept). Without an id, replay every matching delivery of the store: --status (default DEAD_LETTERED), --since, " +
+      "--subscription; --dry-run only counts them.",
+    examples: [
+      "deliveries retry 0b7c6f3e-5a43-4c8e-9d59-3f1c0e2a9b11 --store store-1",
+      "deliveries retry --store store-1 --status DEAD_LETTERED --since 2024-05-01T00:00:00Z",
+      "deliveries retry --store store-1 --dry-run"
+    ]
+  }
 )
 
-export const deliveriesCommand = Command.make("deliveries").pipe(
-  Command.withDescription("Inspect and re-trigger webhook deliveries (through the admin API at --url)."),
-  Command.withSubcommands([listCommand, showCommand, retryCommand])
+export const deliveriesCommand = commandGroup(
+  "deliveries",
+  "Inspect, follow and re-trigger webhook deliveries (through the admin API at --url).",
+  [listCommand, showCommand, retryCommand, tailCommand]
 )

@@ -1,20 +1,14 @@
-import { Command, Options } from "@effect/cli"
+import { Options } from "@effect/cli"
 import { HttpClientError } from "@effect/platform"
 import { Config, Console, DateTime, Effect, Logger, LogLevel, Option, Schema } from "effect"
 import { EventEnvelope, EventType } from "../../domain/EventEnvelope.ts"
-import { makeKafkaLive } from "../../layers/KafkaLive.ts"
+import { makeAdminClient } from "../client.ts"
+import { ApiProblem, CliError } from "../failures.ts"
 import {
-  ApiProblem,
-  clientOptions,
-  CliError,
-  type ClientOptions,
-  decodeInput,
-  decodeStore,
-  makeAdminClient,
-  printJson,
-  runCommand,
-  storeOption
-} from "../client.ts"
+  clientCommand, type ClientOptions, commandGroup, decodeInput, decodeOptional, decodeStore, given,
+  optionalText, storeOption
+} from "../options.ts"
+import { printJson } from "../format.ts"
 
 /** Kafka's topic name rule (the same one `POST /dev/events` applies). */
 const TopicName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{1,249}$/))
@@ -61,6 +55,8 @@ interface Published {
 const publishToKafka = (brokers: ReadonlyArray<string>, topic: string, envelope: EventEnvelope) =>
   Effect.scoped(
     Effect.gen(function*() {
+      // kafkajs is loaded only when an event goes straight onto Kafka.
+      const { makeKafkaLive } = yield* Effect.promise(() => import("../../layers/KafkaLive.ts"))
       const kafka = yield* makeKafkaLive({ brokers, clientId: "integration-service-cli", publishTimeout: "20 seconds" })
       const value = JSON.stringify(Schema.encodeSync(EventEnvelope)(envelope))
       yield* kafka.publish(topic, [{ key: envelope.storeId, value }])
@@ -86,13 +82,8 @@ export const publishEvent = (input: PublishEventInput) =>
     const eventType = yield* decodeInput("--type", EventType, input.type, "a dot-separated event type, e.g. order.placed")
     const storeId = yield* decodeStore(input.store)
     const data = yield* Option.match(input.data, { onNone: () => Effect.succeed({}), onSome: parseEventData })
-    const eventId = yield* Effect.transposeOption(
-      Option.map(input.eventId, (value) => decodeInput("--event-id", Schema.UUID, value, "a UUID"))
-    )
-    const topic = yield* Effect.transposeOption(Option.map(
-      input.topic,
-      (value) => decodeInput("--topic", TopicName, value, "a Kafka topic name (letters, digits, . _ -)")
-    ))
+    const eventId = yield* decodeOptional("--event-id", Schema.UUID, input.eventId, "a UUID")
+    const topic = yield* decodeOptional("--topic", TopicName, input.topic, "a Kafka topic name (letters, digits, . _ -)")
     const brokers = parseBrokers(input.brokers)
 
     let published: Published
@@ -114,8 +105,7 @@ export const publishEvent = (input: PublishEventInput) =>
           eventType,
           storeId,
           data,
-          ...Option.match(eventId, { onNone: () => ({}), onSome: (id) => ({ eventId: id }) }),
-          ...Option.match(topic, { onNone: () => ({}), onSome: (name) => ({ topic: name }) })
+          ...given({ eventId, topic })
         }
       }).pipe(Effect.catchIf(HttpClientError.isHttpClientError, devOnlyHint))
       published = { topic: answer.topic, eventId: answer.eventId, via: "dev-server" }
@@ -123,28 +113,18 @@ export const publishEvent = (input: PublishEventInput) =>
     if (input.json) return yield* printJson(published)
     yield* Console.log(
       `published ${eventType} to topic ${published.topic} (event id ${published.eventId}) ` +
-        (published.via === "kafka" ? `via Kafka ${brokers.join(",")}` : `via the dev server at ${input.url}`)
+        (published.via === "kafka" ? `via Kafka ${brokers.join(",")}` : "via the dev server's POST /dev/events")
     )
   })
 
-const publishCommand = Command.make(
+const publishCommand = clientCommand(
   "publish",
   {
-    ...clientOptions,
     type: Options.text("type").pipe(Options.withDescription("The event type, e.g. order.placed.")),
     store: storeOption,
-    data: Options.text("data").pipe(
-      Options.optional,
-      Options.withDescription(`The event's data: a JSON object, e.g. '{"orderId":"o-1"}'. Default {}.`)
-    ),
-    eventId: Options.text("event-id").pipe(
-      Options.optional,
-      Options.withDescription("The event id (a UUID). Default: a new one. Re-use one to test duplicate suppression.")
-    ),
-    topic: Options.text("topic").pipe(
-      Options.optional,
-      Options.withDescription("The Kafka topic. Default: the event type.")
-    ),
+    data: optionalText("data", `The event's data: a JSON object, e.g. '{"orderId":"o-1"}'. Default {}.`),
+    eventId: optionalText("event-id", "The event id (a UUID). Default: a new one. Re-use one to test duplicate suppression."),
+    topic: optionalText("topic", "The Kafka topic. Default: the event type."),
     brokers: Options.text("brokers").pipe(
       Options.withFallbackConfig(Config.string("KAFKA_BROKERS")),
       Options.optional,
@@ -154,14 +134,15 @@ const publishCommand = Command.make(
       )
     )
   },
-  (input) => runCommand(publishEvent(input))
-).pipe(
-  Command.withDescription(
-    "Publish a test domain event {eventId, eventType, storeId, occurredAt, data} (key: the store id) and print its topic and event id."
-  )
+  publishEvent,
+  {
+    description: "Publish a test domain event {eventId, eventType, storeId, occurredAt, data} (key: the store id) and " +
+      "print its topic and event id.",
+    examples: [
+      `events publish --type order.placed --store store-1 --data '{"orderId":"o-1"}'`,
+      "events publish --type product.updated --store store-1 --brokers localhost:9092"
+    ]
+  }
 )
 
-export const eventsCommand = Command.make("events").pipe(
-  Command.withDescription("Domain events: publish a test event."),
-  Command.withSubcommands([publishCommand])
-)
+export const eventsCommand = commandGroup("events", "Domain events: publish a test event.", [publishCommand])

@@ -3,7 +3,7 @@ import { Config, Console, DateTime, Effect, Redacted, Runtime, type Scope } from
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { verify } from "../../domain/webhooks/signature.ts"
-import { CliError, runCommand } from "../client.ts"
+import { CliError, runCommand } from "../failures.ts"
 
 /** Bigger bodies are refused (413): a webhook envelope is a few kilobytes. */
 const maxBodyBytes = 5 * 1024 * 1024

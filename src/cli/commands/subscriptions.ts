@@ -1,16 +1,14 @@
-import { Command } from "@effect/cli"
-import { Console, Effect, Schema } from "effect"
-import { Subscription } from "../../domain/webhooks/models.ts"
+import { Args, Options } from "@effect/cli"
+import { Console, Effect, Option, Schema } from "effect"
+import { EventSelector, Subscription, SubscriptionId, SubscriptionWithSecret } from "../../domain/webhooks/models.ts"
+import { makeAdminClient } from "../client.ts"
+import { CliError } from "../failures.ts"
 import {
-  clientOptions,
-  type ClientOptions,
-  decodeStore,
-  makeAdminClient,
-  printJson,
-  runCommand,
-  storeOption
-} from "../client.ts"
-import { type Column, formatTable, formatTime, truncate } from "../format.ts"
+  activeOption, clientCommand, commandGroup, decodeActive, decodeInput, decodeStore, given, nonEmptyList,
+  optionalText, requireChanges, storeOption
+} from "../options.ts"
+import { deleteByIdCommand, storeListCommand } from "../commandKit.ts"
+import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
 
 export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "ID", value: (s) => s.id },
@@ -21,28 +19,164 @@ export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "CREATED", value: (s) => formatTime(s.createdAt) }
 ]
 
-const SubscriptionList = Schema.Struct({ items: Schema.Array(Subscription) })
+const idArg = Args.text({ name: "id" }).pipe(Args.withDescription("The subscription id (see `subscriptions list`)."))
+const decodeId = (value: string) => decodeInput("subscription id", SubscriptionId, value, "a UUID")
+const idOf = (input: { readonly store: string; readonly id: string }) =>
+  Effect.all({ storeId: decodeStore(input.store), id: decodeId(input.id) })
 
-export interface ListSubscriptionsInput extends ClientOptions {
-  readonly store: string
-}
+const eventsOption = Options.text("event").pipe(
+  Options.repeated,
+  Options.withDescription("An event type to deliver, e.g. order.placed, or * for every event; repeat for several.")
+)
+const active = activeOption("yes: deliver events; no: paused (nothing is delivered, nothing is lost from the history).")
 
-export const listSubscriptions = (input: ListSubscriptionsInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const client = yield* makeAdminClient(input)
-    const list = yield* client.webhooks.list({ path: { storeId } })
-    if (input.json) return yield* printJson(Schema.encodeSync(SubscriptionList)(list))
-    yield* Console.log(list.items.length === 0 ? "no subscriptions" : formatTable(subscriptionColumns, list.items))
-  })
+const decodeEvents = (events: ReadonlyArray<string>) =>
+  Effect.forEach(events, (e) => decodeInput("--event", EventSelector, e, "an event type like order.placed, or *"))
 
-const listCommand = Command.make(
-  "list",
-  { ...clientOptions, store: storeOption },
-  (input) => runCommand(listSubscriptions(input))
-).pipe(Command.withDescription("List a store's webhook subscriptions (signing secrets are never shown)."))
+const subscriptionFields = (s: Subscription) =>
+  formatFields([
+    ["subscription", s.id],
+    ["store", s.storeId],
+    ["name", s.name],
+    ["target url", s.targetUrl],
+    ["events", s.events.join(" ")],
+    ["active", s.isActive ? "yes" : "no"],
+    ["created", formatTime(s.createdAt)],
+    ["updated", formatTime(s.updatedAt)]
+  ])
 
-export const subscriptionsCommand = Command.make("subscriptions").pipe(
-  Command.withDescription("Inspect webhook subscriptions (through the admin API at --url)."),
-  Command.withSubcommands([listCommand])
+/** Printed with a new signing secret (create, rotate): the only time it is shown. */
+const printWithSecret = (json: boolean, s: SubscriptionWithSecret) =>
+  json
+    ? printJson(Schema.encodeSync(SubscriptionWithSecret)(s))
+    : Console.log(
+      `${subscriptionFields(s)}\n\n${formatFields([["signing secret", s.signingSecret]])}\n\n` +
+        "The signing secret is shown only now: the receiver verifies X-SS3-Signature with it " +
+        "(`integration-service receiver --secret …`)."
+    )
+
+const printOne = (json: boolean, s: Subscription) =>
+  json ? printJson(Schema.encodeSync(Subscription)(s)) : Console.log(subscriptionFields(s))
+
+const listCommand = storeListCommand({
+  things: "subscriptions",
+  item: Subscription,
+  columns: subscriptionColumns,
+  list: (client, storeId) => client.webhooks.list({ path: { storeId } }),
+  help: {
+    description: "List a store's webhook subscriptions (signing secrets are never shown).",
+    examples: ["subscriptions list --store store-1", "subscriptions list --store store-1 --json"]
+  }
+})
+
+const createCommand = clientCommand(
+  "create",
+  {
+    store: storeOption,
+    name: Options.text("name").pipe(Options.withDescription("What the subscription is for, e.g. erp-orders.")),
+    targetUrl: Options.text("target-url").pipe(
+      Options.withDescription("Where events are POSTed: https in live mode (dev mode also takes http://localhost).")
+    ),
+    events: eventsOption,
+    active
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const storeId = yield* decodeStore(input.store)
+      if (input.events.length === 0) {
+        return yield* new CliError({ message: "give at least one --event (an event type like order.placed, or *)" })
+      }
+      const events = yield* decodeEvents(input.events)
+      const client = yield* makeAdminClient(input)
+      const created = yield* client.webhooks.create({
+        path: { storeId },
+        payload: { name: input.name, targetUrl: input.targetUrl, events, ...given({ isActive: decodeActive(input.active) }) }
+      })
+      yield* printWithSecret(input.json, created)
+    }),
+  {
+    description: "Subscribe a URL to event types. Prints the subscription and its signing secret (shown only now).",
+    examples: [
+      "subscriptions create --store store-1 --name erp --target-url https://erp.example.com/hooks --event order.placed",
+      "subscriptions create --store store-1 --name local --target-url http://localhost:9000/hook --event '*' --json"
+    ]
+  }
+)
+
+const showCommand = clientCommand(
+  "show",
+  { id: idArg, store: storeOption },
+  (input) =>
+    Effect.gen(function*() {
+      const path = yield* idOf(input)
+      const client = yield* makeAdminClient(input)
+      yield* printOne(input.json, yield* client.webhooks.show({ path }))
+    }),
+  {
+    description: "Show one webhook subscription (its signing secret is never shown: `rotate` issues a new one).",
+    examples: ["subscriptions show 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
+  }
+)
+
+const updateCommand = clientCommand(
+  "update",
+  {
+    id: idArg,
+    store: storeOption,
+    name: optionalText("name", "A new name."),
+    targetUrl: optionalText("target-url", "A new target URL."),
+    events: eventsOption.pipe(Options.withDescription("The event types, replacing the current ones; repeat for several.")),
+    active
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const path = yield* idOf(input)
+      const events = yield* Effect.transposeOption(Option.map(nonEmptyList(input.events), decodeEvents))
+      const patch = yield* requireChanges(
+        given({ name: input.name, targetUrl: input.targetUrl, events, isActive: decodeActive(input.active) }),
+        "--name, --target-url, --event or --active"
+      )
+      const client = yield* makeAdminClient(input)
+      yield* printOne(input.json, yield* client.webhooks.update({ path, payload: patch }))
+    }),
+  {
+    description: "Change a subscription: only the flags given change (--event replaces the whole list).",
+    examples: [
+      "subscriptions update 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1 --active no",
+      "subscriptions update 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1 --event order.placed --event order.paid"
+    ]
+  }
+)
+
+const deleteCommand = deleteByIdCommand({
+  thing: "subscription",
+  idArg,
+  pathOf: idOf,
+  remove: (client, path) => client.webhooks.delete({ path }),
+  help: {
+    description: "Delete a subscription: no new deliveries are made for it; its signing secret is removed.",
+    examples: ["subscriptions delete 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
+  }
+})
+
+const rotateCommand = clientCommand(
+  "rotate",
+  { id: idArg, store: storeOption },
+  (input) =>
+    Effect.gen(function*() {
+      const path = yield* idOf(input)
+      const client = yield* makeAdminClient(input)
+      yield* printWithSecret(input.json, yield* client.webhooks.rotateSecret({ path }))
+    }),
+  {
+    description: "Replace a subscription's signing secret: deliveries from now on are signed with the new one, " +
+      "printed once.",
+    examples: ["subscriptions rotate 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
+  }
+)
+
+export const subscriptionsCommand = commandGroup(
+  "subscriptions",
+  "Create, inspect, change, delete webhook subscriptions and rotate their signing secrets (through the admin API at --url).",
+  [listCommand, createCommand, showCommand, updateCommand, deleteCommand, rotateCommand]
 )

@@ -1,8 +1,17 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 
-const Check = Schema.Literal("ok", "unavailable")
-const Checks = Schema.Struct({ database: Check, kafka: Check })
+export const Check = Schema.Literal("ok", "unavailable")
+
+/**
+ * Live mode checks Kafka; dev mode has no Kafka but the in-process event bus,
+ * named for what it is (`eventBus: "in-process"`, no `kafka`).
+ */
+export const Checks = Schema.Struct({
+  database: Check,
+  kafka: Schema.optional(Check),
+  eventBus: Schema.optional(Schema.Literal("in-process"))
+})
 
 export class Readiness extends Schema.Class<Readiness>("Readiness")({
   status: Schema.Literal("ready"),

@@ -3,6 +3,7 @@ import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
 import { AdminAuth } from "./auth.ts"
 import { Forbidden, ServiceUnavailable } from "./errors.ts"
+import { Check, Checks } from "./HealthApi.ts"
 
 export class QuarantinedEvent extends Schema.Class<QuarantinedEvent>("QuarantinedEvent")({
   id: Schema.String,
@@ -27,6 +28,26 @@ export class SetAsideMessage extends Schema.Class<SetAsideMessage>("SetAsideMess
   setAsideAt: Schema.DateTimeUtc
 }) {}
 
+export const LaneBacklog = Schema.Struct({
+  pending: Schema.Int,
+  failed: Schema.Int,
+  /** The earliest retry due now or overdue; null when nothing is due. */
+  oldestDueAt: Schema.NullOr(Schema.DateTimeUtc),
+  deadLetteredLast24h: Schema.Int
+})
+
+/** `GET /ops/status`: answered whatever is down (a part that is down says so). */
+export class ServiceStatus extends Schema.Class<ServiceStatus>("ServiceStatus")({
+  mode: Schema.Literal("live", "dev"),
+  checks: Schema.Struct({
+    ...Checks.fields,
+    /** Vault in live mode, dev mode's file-backed store. */
+    secretStore: Schema.Struct({ kind: Schema.Literal("vault", "files"), state: Check })
+  }),
+  /** Across every store; null while the database is unreachable. */
+  backlog: Schema.NullOr(Schema.Struct({ webhooks: LaneBacklog, connectors: LaneBacklog }))
+}) {}
+
 const Limit = Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)))
 
 /** What the service set aside so that it could go on: for operators (the admin token). */
@@ -36,6 +57,11 @@ export class OpsApi extends HttpApiGroup.make("ops")
       .setUrlParams(Schema.Struct({ storeId: Schema.optional(StoreId), limit: Limit }))
       .addSuccess(Schema.Struct({ items: Schema.Array(QuarantinedEvent) }))
       .annotate(OpenApi.Summary, "Consumed messages that were not taken in (newest first): where they came from and why")
+  )
+  .add(
+    HttpApiEndpoint.get("status", "/ops/status")
+      .addSuccess(ServiceStatus)
+      .annotate(OpenApi.Summary, "Database, Kafka and secret store state, the backlog, the oldest due retry, dead letters in 24 h")
   )
   .add(
     HttpApiEndpoint.get("outboxSetAside", "/ops/outbox/set-aside")

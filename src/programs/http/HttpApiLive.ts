@@ -11,6 +11,7 @@ import { UniformDecodeErrors } from "./errorBodies.ts"
 import { GatewayHandlers } from "./GatewayHandlers.ts"
 import { HealthHandlers } from "./HealthHandlers.ts"
 import { MetricsHandlers, OpsHandlers } from "./OpsHandlers.ts"
+import { RouteFallbacks } from "./routeFallbacks.ts"
 import { WebhooksHandlers } from "./WebhooksHandlers.ts"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -26,7 +27,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
     MetricsHandlers,
     ConsoleHandlers
   ]),
-  Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors])
+  Layer.provide([AdminAuthLive, WebhookAuthLive, UniformDecodeErrors, RouteFallbacks])
 )
 
 /** The HTTP API served on whatever `HttpServer` the runtime provides. */
