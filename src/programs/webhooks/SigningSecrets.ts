@@ -1,6 +1,6 @@
-import { Cache, Data, Duration, Effect, Encoding, Exit, Option, Redacted } from "effect"
+import { Cache, Data, Duration, Effect, Exit, Option, Redacted } from "effect"
 import type { SubscriptionId } from "../../domain/webhooks/models.ts"
-import { importSigningKey, type SigningKey } from "../../domain/webhooks/signature.ts"
+import { importSigningKeys, newSecretString, type SigningKeys } from "../../domain/webhooks/signature.ts"
 import { Vault, type VaultError } from "../../services/Vault.ts"
 
 export class SigningSecretMissing extends Data.TaggedError("SigningSecretMissing")<{
@@ -22,11 +22,8 @@ export class SigningSecretInvalid extends Data.TaggedError("SigningSecretInvalid
 
 const secretPath = (id: string) => `integration-service/webhook/${id}`
 
-/** 32 random bytes, base64url, behind a prefix that says what it is. */
-const generateSecret = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return Redacted.make(`whsec_${Encoding.encodeBase64Url(bytes)}`)
-}
+/** `whsec_` + standard base64 of 32 random bytes, as Standard Webhooks receivers expect it. */
+const generateSecret = () => Redacted.make(newSecretString())
 
 /**
  * Per-subscription HMAC secrets: written to Vault, read back into an
@@ -44,13 +41,13 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       lookup: (cacheKey: string) => {
         const id = cacheKey.slice(0, cacheKey.indexOf("@"))
         return vault.read(secretPath(id)).pipe(
-          Effect.flatMap((secret): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid> =>
+          Effect.flatMap((secret): Effect.Effect<SigningKeys, SigningSecretMissing | SigningSecretInvalid> =>
             Option.match(Option.flatMap(secret, (data) => Option.fromNullable(data["secret"])), {
               onNone: () => Effect.fail(new SigningSecretMissing({ subscriptionId: id })),
               onSome: (value) =>
                 Redacted.value(value).length === 0
                   ? Effect.fail(new SigningSecretInvalid({ subscriptionId: id }))
-                  : importSigningKey(Redacted.value(value))
+                  : importSigningKeys(Redacted.value(value))
             })
           )
         )
@@ -68,7 +65,7 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       /** Rotation is a new secret at the same path; callers then bump the version. */
       rotate: create,
       remove: (id: SubscriptionId) => vault.delete(secretPath(id)),
-      key: (id: string, version: number): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid | VaultError> =>
+      key: (id: string, version: number): Effect.Effect<SigningKeys, SigningSecretMissing | SigningSecretInvalid | VaultError> =>
         keys.get(`${id}@${version}`)
     }
   })

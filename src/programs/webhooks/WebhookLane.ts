@@ -1,15 +1,13 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
-import { sign } from "../../domain/webhooks/signature.ts"
+import { deadLetteredTopic, deliveredTopic, encodeDeadLettered, encodeDelivered } from "../../domain/webhooks/events.ts"
+import { sign, signStandard } from "../../domain/webhooks/signature.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
-
-export const deliveredTopic = "webhook.delivered"
-export const deadLetteredTopic = "webhook.dead_lettered"
 
 const encoder = new TextEncoder()
 
@@ -84,7 +82,10 @@ export const makeWebhookLane = Effect.gen(function*() {
         return attempted({ _tag: "Error", error: `${key.left._tag}: ${key.left.message}`, durationMs: 0 })
       }
       const body = encoder.encode(delivery.body)
-      const signature = yield* sign(key.right, body)
+      // Standard Webhooks: this attempt's time, signed with the delivery id and the body (replay protection).
+      const timestamp = Math.floor(startedMs / 1000)
+      const signature = yield* sign(key.right.ss3, body)
+      const standardSignature = yield* signStandard(key.right.standard, delivery.delivery_id, timestamp, body)
       const response = yield* http.request({
         method: "POST",
         url: targetUrl,
@@ -92,7 +93,10 @@ export const makeWebhookLane = Effect.gen(function*() {
           "content-type": "application/json",
           "x-ss3-event": delivery.event_type,
           "x-ss3-delivery": delivery.delivery_id,
-          "x-ss3-signature": signature
+          "x-ss3-signature": signature,
+          "webhook-id": delivery.delivery_id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": standardSignature
         },
         body
       }).pipe(
@@ -113,13 +117,13 @@ export const makeWebhookLane = Effect.gen(function*() {
         ? [{
           topic: deliveredTopic,
           key: r.storeId,
-          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, eventType: r.eventType })
+          value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
         }]
         : r.status === "DEAD_LETTERED"
         ? [{
           topic: deadLetteredTopic,
           key: r.storeId,
-          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, reason: r.reason })
+          value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
         }]
         : []
     ))
