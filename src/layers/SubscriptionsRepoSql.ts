@@ -76,9 +76,11 @@ export const makeSubscriptionsRepoSql = Effect.gen(function*() {
     remove: (storeId, id) =>
       sql`DELETE FROM webhook_subscriptions WHERE store_id = ${storeId} AND subscription_id = ${id}
           RETURNING subscription_id`.pipe(persistence("delete a subscription"), Effect.map((rows) => rows.length > 0)),
-    bumpSecretVersion: (storeId, id) =>
+    bumpSecretVersion: (storeId, id, overlapSeconds) =>
       one("rotate a signing secret")(sql`
-        UPDATE webhook_subscriptions SET secret_version = secret_version + 1, updated_at = now()
+        UPDATE webhook_subscriptions SET secret_version = secret_version + 1, updated_at = now(),
+          previous_secret_until = CASE WHEN ${overlapSeconds}::int > 0
+                                       THEN now() + ${overlapSeconds}::int * interval '1 second' END
         WHERE store_id = ${storeId} AND subscription_id = ${id}
         RETURNING ${sql.literal(columns)}`)
   })

@@ -7,6 +7,7 @@ import connectorRuns from "./0005_connector_runs.ts"
 import connectorImportedChanges from "./0006_connector_imported_changes.ts"
 import deliveryEngineSafety from "./0007_delivery_engine_safety.ts"
 import credentialGenerations from "./0008_credential_generations.ts"
+import webhookSecretOverlap from "./0009_webhook_secret_overlap.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -17,5 +18,6 @@ export const loader = Migrator.fromRecord({
   "0005_connector_runs": connectorRuns,
   "0006_connector_imported_changes": connectorImportedChanges,
   "0007_delivery_engine_safety": deliveryEngineSafety,
-  "0008_credential_generations": credentialGenerations
+  "0008_credential_generations": credentialGenerations,
+  "0009_webhook_secret_overlap": webhookSecretOverlap
 })

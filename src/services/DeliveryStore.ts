@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
   readonly body: string
   readonly target_url: string | null
   readonly secret_version: number | null
+  /** A rotation's overlap is running: the previous secret signs too. */
+  readonly previous_secret_active: boolean
   /** Size of `body` in bytes, counted against the engine's in-hand budget. */
   readonly payload_bytes: number
 }

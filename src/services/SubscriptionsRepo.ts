@@ -35,8 +35,15 @@ export interface SubscriptionsRepoShape {
     patch: SubscriptionPatch
   ) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
   readonly remove: (storeId: string, id: SubscriptionId) => Effect.Effect<boolean, PersistenceError>
-  /** After a new secret was written to Vault: instances re-read it on their next delivery. */
-  readonly bumpSecretVersion: (storeId: string, id: SubscriptionId) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
+  /**
+   * After a new secret was written to Vault: instances re-read it on their next
+   * delivery; the previous one keeps signing for `overlapSeconds` (0: not at all).
+   */
+  readonly bumpSecretVersion: (
+    storeId: string,
+    id: SubscriptionId,
+    overlapSeconds: number
+  ) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
 }
 
 export class SubscriptionsRepo extends Context.Tag("integration-service/SubscriptionsRepo")<

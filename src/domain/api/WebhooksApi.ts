@@ -11,6 +11,7 @@ import {
   DeliveryPage,
   DeliveryStats,
   DeliveryStatsParams,
+  RotateSecret,
   Subscription,
   SubscriptionId,
   SubscriptionWithSecret,
@@ -55,9 +56,12 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   )
   .add(
     HttpApiEndpoint.post("rotateSecret")`/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`
+      // No body at all is the default overlap (an empty body reads as null).
+      .setPayload(Schema.NullOr(strict(RotateSecret)))
       .addSuccess(SubscriptionWithSecret)
+      .addError(InvalidRequest)
       .addError(NotFound)
-      .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one")
+      .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one. The previous one keeps signing for overlapSeconds")
   )
   .add(
     HttpApiEndpoint.get("listDeliveries")`/stores/${storeId}/deliveries`

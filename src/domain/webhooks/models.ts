@@ -50,6 +50,16 @@ export const UpdateSubscription = Schema.Struct({
   isActive: Schema.optional(Schema.Boolean)
 })
 
+/** How long the previous secret keeps signing after a rotation: a day unless said otherwise, at most 30 days. */
+export const defaultRotationOverlapSeconds = 86_400
+
+/** `POST …/secret/rotate` takes this body, or none at all. */
+export const RotateSecret = Schema.Struct({
+  overlapSeconds: Schema.optional(Schema.Int.pipe(Schema.between(0, 30 * 86_400)).annotations({
+    description: "Seconds the previous secret keeps signing beside the new one (default 86400; 0 ends it at once)"
+  }))
+})
+
 /** Create and rotate answer with the signing secret: the only times it is shown. */
 export class SubscriptionWithSecret extends Subscription.extend<SubscriptionWithSecret>("SubscriptionWithSecret")({
   signingSecret: Schema.String

@@ -15,6 +15,7 @@ const ClaimedRow = Schema.Struct({
   body: Schema.Unknown,
   target_url: Schema.NullOr(Schema.String),
   secret_version: Schema.NullOr(Schema.Number),
+  previous_secret_active: Schema.Boolean,
   payload_bytes: Schema.Number
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
@@ -36,8 +37,8 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id`
     : sql`JOIN connector_configs t ON t.config_id = d.config_id`
   const columns = options.lane === "webhook"
-    ? sql`t.target_url, t.secret_version`
-    : sql`NULL::text AS target_url, NULL::int AS secret_version`
+    ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active`
+    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active`
   return sql`
     WITH candidates AS (
       SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, ${columns}
@@ -60,7 +61,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     WHERE d.delivery_id = w.delivery_id
     RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
               d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number,
-              d.event_payload AS body, w.target_url, w.secret_version, d.payload_bytes`.pipe(
+              d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, d.payload_bytes`.pipe(
     persistence("claim"),
     Effect.flatMap((rows) =>
       decodeClaimed(rows).pipe(

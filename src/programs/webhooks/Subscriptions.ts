@@ -54,11 +54,12 @@ export class Subscriptions extends Effect.Service<Subscriptions>()("integration-
             Effect.catchAll((error) => Effect.logWarning("could not delete a signing secret from Vault", error))
           )
         }),
-      rotateSecret: (storeId: string, id: SubscriptionId) =>
+      /** The previous secret keeps signing beside the new one for `overlapSeconds` (receivers switch without a gap). */
+      rotateSecret: (storeId: string, id: SubscriptionId, overlapSeconds: number) =>
         Effect.gen(function*() {
           yield* repo.find(storeId, id).pipe(Effect.flatMap(found))
-          const secret = yield* secrets.rotate(id)
-          const rotated = yield* repo.bumpSecretVersion(storeId, id).pipe(Effect.flatMap(found))
+          const secret = yield* secrets.rotate(id, overlapSeconds > 0)
+          const rotated = yield* repo.bumpSecretVersion(storeId, id, overlapSeconds).pipe(Effect.flatMap(found))
           return SubscriptionWithSecret.make({ ...rotated.subscription, signingSecret: Redacted.value(secret) })
         })
     }

@@ -84,8 +84,12 @@ export const makeWebhookLane = Effect.gen(function*() {
       const body = encoder.encode(delivery.body)
       // Standard Webhooks: this attempt's time, signed with the delivery id and the body (replay protection).
       const timestamp = Math.floor(startedMs / 1000)
-      const signature = yield* sign(key.right.ss3, body)
-      const standardSignature = yield* signStandard(key.right.standard, delivery.delivery_id, timestamp, body)
+      // During a rotation's overlap both secrets sign webhook-signature, the new one first; X-SS3-Signature is the new one's.
+      const signature = yield* sign(key.right.current.ss3, body)
+      const signers = [key.right.current, ...(delivery.previous_secret_active ? Option.toArray(key.right.previous) : [])]
+      const standardSignature = (yield* Effect.forEach(signers, (keys) =>
+        signStandard(keys.standard, delivery.delivery_id, timestamp, body)
+      )).join(" ")
       const response = yield* http.request({
         method: "POST",
         url: targetUrl,
