@@ -8,6 +8,7 @@ import connectorImportedChanges from "./0006_connector_imported_changes.ts"
 import deliveryEngineSafety from "./0007_delivery_engine_safety.ts"
 import credentialGenerations from "./0008_credential_generations.ts"
 import webhookSecretOverlap from "./0009_webhook_secret_overlap.ts"
+import deliveryCycles from "./0010_delivery_cycles.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -19,5 +20,6 @@ export const loader = Migrator.fromRecord({
   "0006_connector_imported_changes": connectorImportedChanges,
   "0007_delivery_engine_safety": deliveryEngineSafety,
   "0008_credential_generations": credentialGenerations,
-  "0009_webhook_secret_overlap": webhookSecretOverlap
+  "0009_webhook_secret_overlap": webhookSecretOverlap,
+  "0010_delivery_cycles": deliveryCycles
 })

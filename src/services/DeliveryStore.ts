@@ -20,8 +20,12 @@ export interface ClaimedDelivery {
   readonly config_id: string | null
   readonly store_id: string
   readonly event_type: string
-  /** Attempts made so far in this cycle (the next one is attempt_number + 1). */
+  /** Attempts made so far, across re-triggers (the next one is attempt_number + 1). */
   readonly attempt_number: number
+  /** Attempts made so far in this cycle: the retry table's position (a re-trigger or recover starts it at 0). */
+  readonly cycle_attempts: number
+  /** This cycle was started by a re-trigger or a recover. */
+  readonly replay: boolean
   /** The envelope as compact JSON: the exact bytes POSTed and signed (the same on every retry). */
   readonly body: string
   readonly target_url: string | null
@@ -56,6 +60,8 @@ export interface AttemptResult {
   readonly eventType: string
   /** The attempt just made (the claimed row's attempt_number + 1). */
   readonly attemptNumber: number
+  /** The cycle's attempt count after this one (usually the claimed cycle_attempts + 1; unchanged when it did not count). */
+  readonly cycleAttempts: number
   readonly startedAt: Date
   readonly durationMs: number
   readonly httpStatus: number | null

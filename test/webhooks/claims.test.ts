@@ -246,6 +246,7 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
           storeId,
           eventType: claimed!.event_type,
           attemptNumber: 1,
+          cycleAttempts: 1,
           startedAt: new Date(),
           durationMs: 5,
           httpStatus: 500,

@@ -11,6 +11,8 @@ const ClaimedRow = Schema.Struct({
   store_id: Schema.String,
   event_type: Schema.String,
   attempt_number: Schema.Number,
+  cycle_attempts: Schema.Number,
+  replay: Schema.Boolean,
   /** jsonb as `pg` parses it; compact JSON again is the exact bytes POSTed and signed (the same on every retry). */
   body: Schema.Unknown,
   target_url: Schema.NullOr(Schema.String),
@@ -60,7 +62,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     FROM within_budget w
     WHERE d.delivery_id = w.delivery_id
     RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
-              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number,
+              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
               d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, d.payload_bytes`.pipe(
     persistence("claim"),
     Effect.flatMap((rows) =>

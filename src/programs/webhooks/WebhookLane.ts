@@ -15,11 +15,15 @@ type Response =
   | { readonly _tag: "Response"; readonly response: OutboundResponse }
   | { readonly _tag: "Error"; readonly error: string; readonly durationMs: number }
 
-/** The delivery's next state after attempt `attemptNumber`, per the retry table. */
+/**
+ * The delivery's next state after this attempt, per the retry table at the
+ * cycle's position (attempt numbers themselves run on across re-triggers).
+ */
 const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
   const attemptNumber = delivery.attempt_number + 1
+  const cycleAttempts = delivery.cycle_attempts + 1
   const ok = response._tag === "Response" && response.response.status >= 200 && response.response.status < 300
-  const next = ok ? Option.none() : delayAfterFailedAttempt(attemptNumber)
+  const next = ok ? Option.none() : delayAfterFailedAttempt(cycleAttempts)
   const status = ok ? "DELIVERED" as const : Option.isSome(next) ? "FAILED" as const : "DEAD_LETTERED" as const
   const lastFailure = response._tag === "Response" ? `HTTP ${response.response.status}` : response.error
   return {
@@ -29,6 +33,7 @@ const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response
     storeId: delivery.store_id,
     eventType: delivery.event_type,
     attemptNumber,
+    cycleAttempts,
     startedAt,
     durationMs: response._tag === "Response" ? response.response.durationMs : response.durationMs,
     httpStatus: response._tag === "Response" ? response.response.status : null,
@@ -36,7 +41,7 @@ const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response
     error: response._tag === "Error" ? response.error : null,
     status,
     retryInMs: Option.match(next, { onNone: () => null, onSome: Duration.toMillis }),
-    reason: status === "DEAD_LETTERED" ? `${attemptNumber} attempts failed; the last: ${lastFailure}` : null
+    reason: status === "DEAD_LETTERED" ? `${cycleAttempts} attempts failed; the last: ${lastFailure}` : null
   }
 }
 
@@ -100,7 +105,8 @@ export const makeWebhookLane = Effect.gen(function*() {
           "x-ss3-signature": signature,
           "webhook-id": delivery.delivery_id,
           "webhook-timestamp": String(timestamp),
-          "webhook-signature": standardSignature
+          "webhook-signature": standardSignature,
+          ...(delivery.replay ? { "x-ss3-replay": "true" } : {})
         },
         body
       }).pipe(
