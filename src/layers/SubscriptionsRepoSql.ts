@@ -14,6 +14,7 @@ const Row = Schema.Struct({
   target_url: Schema.String,
   events: Schema.Array(Schema.String),
   is_active: Schema.Boolean,
+  disabled_reason: Schema.NullOr(Schema.String),
   secret_version: Schema.Number,
   created_at: Schema.DateFromSelf,
   updated_at: Schema.DateFromSelf
@@ -28,13 +29,14 @@ const toSubscription = (row: Row): StoredSubscription => ({
     targetUrl: row.target_url,
     events: row.events,
     isActive: row.is_active,
+    disabledReason: row.disabled_reason,
     createdAt: DateTime.unsafeMake(row.created_at),
     updatedAt: DateTime.unsafeMake(row.updated_at)
   }),
   secretVersion: row.secret_version
 })
 
-const columns = `subscription_id::text AS subscription_id, store_id, name, target_url, events, is_active, secret_version,
+const columns = `subscription_id::text AS subscription_id, store_id, name, target_url, events, is_active, disabled_reason, secret_version,
   created_at, updated_at`
 
 export const makeSubscriptionsRepoSql = Effect.gen(function*() {
@@ -70,6 +72,9 @@ export const makeSubscriptionsRepoSql = Effect.gen(function*() {
           target_url = COALESCE(${patch.targetUrl ?? null}, target_url),
           events = COALESCE(${patch.events ?? null}::text[], events),
           is_active = COALESCE(${patch.isActive ?? null}::boolean, is_active),
+          -- Switched on (again) by an admin: the engine's reason for switching it off is history.
+          disabled_reason = CASE WHEN ${patch.isActive ?? null}::boolean THEN NULL ELSE disabled_reason END,
+          disabled_at = CASE WHEN ${patch.isActive ?? null}::boolean THEN NULL ELSE disabled_at END,
           updated_at = now()
         WHERE store_id = ${storeId} AND subscription_id = ${id}
         RETURNING ${sql.literal(columns)}`),

@@ -9,6 +9,7 @@ import deliveryEngineSafety from "./0007_delivery_engine_safety.ts"
 import credentialGenerations from "./0008_credential_generations.ts"
 import webhookSecretOverlap from "./0009_webhook_secret_overlap.ts"
 import deliveryCycles from "./0010_delivery_cycles.ts"
+import webhookEndpointDisable from "./0011_webhook_endpoint_disable.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -21,5 +22,6 @@ export const loader = Migrator.fromRecord({
   "0007_delivery_engine_safety": deliveryEngineSafety,
   "0008_credential_generations": credentialGenerations,
   "0009_webhook_secret_overlap": webhookSecretOverlap,
-  "0010_delivery_cycles": deliveryCycles
+  "0010_delivery_cycles": deliveryCycles,
+  "0011_webhook_endpoint_disable": webhookEndpointDisable
 })

@@ -159,6 +159,16 @@ export interface SetAsideMessage {
   readonly setAsideAt: Date
 }
 
+/** A webhook subscription the engine switches off, and why. */
+export interface DisableRequest {
+  readonly subscriptionId: string
+  readonly reason: string
+}
+
+export interface DisabledSubscription extends DisableRequest {
+  readonly storeId: string
+}
+
 export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
@@ -184,6 +194,11 @@ export interface DeliveryStoreShape {
     outcomes: ReadonlyArray<Outcome>,
     alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
   ) => Effect.Effect<number, PersistenceError>
+  /**
+   * Switches webhook subscriptions off (inside the caller's transaction, when
+   * there is one), keeping their deliveries: those that were still on.
+   */
+  readonly disableSubscriptions: (requests: ReadonlyArray<DisableRequest>) => Effect.Effect<ReadonlyArray<DisabledSubscription>, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */
   readonly enqueueOutbox: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, PersistenceError>
   /**

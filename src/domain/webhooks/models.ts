@@ -32,6 +32,8 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   targetUrl: Schema.String,
   events: Schema.Array(Schema.String),
   isActive: Schema.Boolean,
+  /** Why the engine switched it off (410 Gone, failing for too long); null when on, or switched off by an admin. */
+  disabledReason: Schema.NullOr(Schema.String),
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc
 }) {}

@@ -1,6 +1,14 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
-import { deadLetteredTopic, deliveredTopic, encodeDeadLettered, encodeDelivered } from "../../domain/webhooks/events.ts"
+import {
+  deadLetteredTopic,
+  deliveredTopic,
+  encodeDeadLettered,
+  encodeDelivered,
+  encodeEndpointDisabled,
+  endpointDisabledTopic
+} from "../../domain/webhooks/events.ts"
+import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "../../domain/webhooks/receiverSignals.ts"
 import { sign, signStandard } from "../../domain/webhooks/signature.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
@@ -18,14 +26,22 @@ type Response =
 /**
  * The delivery's next state after this attempt, per the retry table at the
  * cycle's position (attempt numbers themselves run on across re-triggers).
+ * A receiver's `Retry-After` (on 429/503) can only make the wait longer. A
+ * `410 Gone` spends none of the cycle: the subscription is disabled and the
+ * delivery waits, due, for it to be switched on again.
  */
 const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
   const attemptNumber = delivery.attempt_number + 1
-  const cycleAttempts = delivery.cycle_attempts + 1
-  const ok = response._tag === "Response" && response.response.status >= 200 && response.response.status < 300
-  const next = ok ? Option.none() : delayAfterFailedAttempt(cycleAttempts)
+  const httpStatus = response._tag === "Response" ? response.response.status : null
+  const gone = httpStatus === goneStatus
+  const cycleAttempts = gone ? delivery.cycle_attempts : delivery.cycle_attempts + 1
+  const ok = httpStatus !== null && httpStatus >= 200 && httpStatus < 300
+  const next = ok ? Option.none() : gone ? Option.some(Duration.zero) : delayAfterFailedAttempt(cycleAttempts)
   const status = ok ? "DELIVERED" as const : Option.isSome(next) ? "FAILED" as const : "DEAD_LETTERED" as const
   const lastFailure = response._tag === "Response" ? `HTTP ${response.response.status}` : response.error
+  const asked = response._tag === "Response" && honoursRetryAfter(response.response.status)
+    ? retryAfterMs(response.response.headers["retry-after"], startedAt.getTime() + response.response.durationMs)
+    : Option.none()
   return {
     deliveryId: delivery.delivery_id,
     subscriptionId: delivery.subscription_id,
@@ -40,10 +56,28 @@ const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response
     responseBody: response._tag === "Response" ? response.response.body : null,
     error: response._tag === "Error" ? response.error : null,
     status,
-    retryInMs: Option.match(next, { onNone: () => null, onSome: Duration.toMillis }),
+    retryInMs: Option.match(next, { onNone: () => null, onSome: (d) => waitBeforeRetry(Duration.toMillis(d), asked) }),
     reason: status === "DEAD_LETTERED" ? `${cycleAttempts} attempts failed; the last: ${lastFailure}` : null
   }
 }
+
+/** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
+const outcomeMessages = (recorded: ReadonlyArray<AttemptResult>) =>
+  recorded.flatMap((r) =>
+    r.status === "DELIVERED"
+      ? [{
+        topic: deliveredTopic,
+        key: r.storeId,
+        value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
+      }]
+      : r.status === "DEAD_LETTERED"
+      ? [{
+        topic: deadLetteredTopic,
+        key: r.storeId,
+        value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
+      }]
+      : []
+  )
 
 /**
  * Webhook deliveries in the engine: one attempt is a POST of the stored
@@ -120,23 +154,25 @@ export const makeWebhookLane = Effect.gen(function*() {
       })
     )
 
-  // Only outcomes that end a delivery are announced: delivered, or dead-lettered.
+  // A 410 Gone switches its subscription off, announced once (the first 410 that found it on).
+  const disableGone = (recorded: ReadonlyArray<AttemptResult>) => {
+    const gone = recorded.filter((r) => r.httpStatus === goneStatus && r.subscriptionId !== null)
+    return gone.length === 0 ? Effect.succeed([]) : store.disableSubscriptions(gone.map((r) => ({
+      subscriptionId: r.subscriptionId!,
+      reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
+    })))
+  }
+
+  // Announced: outcomes that end a delivery (delivered, dead-lettered), and endpoints switched off.
   const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
-    store.enqueueOutbox(recorded.flatMap((r) =>
-      r.status === "DELIVERED"
-        ? [{
-          topic: deliveredTopic,
-          key: r.storeId,
-          value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
-        }]
-        : r.status === "DEAD_LETTERED"
-        ? [{
-          topic: deadLetteredTopic,
-          key: r.storeId,
-          value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
-        }]
-        : []
-    ))
+    Effect.gen(function*() {
+      const disabled = yield* disableGone(recorded)
+      yield* store.enqueueOutbox([...outcomeMessages(recorded), ...disabled.map((d) => ({
+        topic: endpointDisabledTopic,
+        key: d.storeId,
+        value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+      }))])
+    })
 
   return {
     lane: "webhook",
