@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
-import { Subscription, type SubscriptionId } from "../domain/webhooks/models.ts"
+import { defaultMaxInFlight, Subscription, type SubscriptionId } from "../domain/webhooks/models.ts"
 import { PersistenceError } from "../services/Persistence.ts"
 import { type StoredSubscription, SubscriptionsRepo } from "../services/SubscriptionsRepo.ts"
 import { decodeRows, persistence } from "./sqlErrors.ts"
@@ -15,6 +15,7 @@ const Row = Schema.Struct({
   events: Schema.Array(Schema.String),
   is_active: Schema.Boolean,
   disabled_reason: Schema.NullOr(Schema.String),
+  max_in_flight: Schema.Number,
   secret_version: Schema.Number,
   created_at: Schema.DateFromSelf,
   updated_at: Schema.DateFromSelf
@@ -30,13 +31,14 @@ const toSubscription = (row: Row): StoredSubscription => ({
     events: row.events,
     isActive: row.is_active,
     disabledReason: row.disabled_reason,
+    maxInFlight: row.max_in_flight,
     createdAt: DateTime.unsafeMake(row.created_at),
     updatedAt: DateTime.unsafeMake(row.updated_at)
   }),
   secretVersion: row.secret_version
 })
 
-const columns = `subscription_id::text AS subscription_id, store_id, name, target_url, events, is_active, disabled_reason, secret_version,
+const columns = `subscription_id::text AS subscription_id, store_id, name, target_url, events, is_active, disabled_reason, max_in_flight, secret_version,
   created_at, updated_at`
 
 export const makeSubscriptionsRepoSql = Effect.gen(function*() {
@@ -50,8 +52,9 @@ export const makeSubscriptionsRepoSql = Effect.gen(function*() {
   return SubscriptionsRepo.of({
     insert: (s) =>
       one("create a subscription")(sql`
-        INSERT INTO webhook_subscriptions (subscription_id, store_id, name, target_url, events, is_active)
-        VALUES (${s.id}, ${s.storeId}, ${s.name}, ${s.targetUrl}, ${s.events}, ${s.isActive})
+        INSERT INTO webhook_subscriptions (subscription_id, store_id, name, target_url, events, is_active, max_in_flight)
+        VALUES (${s.id}, ${s.storeId}, ${s.name}, ${s.targetUrl}, ${s.events}, ${s.isActive},
+                ${s.maxInFlight ?? defaultMaxInFlight})
         RETURNING ${sql.literal(columns)}`).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new PersistenceError({ kind: "Rejected", operation: "create a subscription", detail: "no row returned" })),
@@ -72,6 +75,7 @@ export const makeSubscriptionsRepoSql = Effect.gen(function*() {
           target_url = COALESCE(${patch.targetUrl ?? null}, target_url),
           events = COALESCE(${patch.events ?? null}::text[], events),
           is_active = COALESCE(${patch.isActive ?? null}::boolean, is_active),
+          max_in_flight = COALESCE(${patch.maxInFlight ?? null}::int, max_in_flight),
           -- Switched on (again) by an admin: the engine's reason for switching it off is history.
           disabled_reason = CASE WHEN ${patch.isActive ?? null}::boolean THEN NULL ELSE disabled_reason END,
           disabled_at = CASE WHEN ${patch.isActive ?? null}::boolean THEN NULL ELSE disabled_at END,

@@ -15,6 +15,7 @@ export interface NewSubscription {
   readonly targetUrl: string
   readonly events: ReadonlyArray<string>
   readonly isActive: boolean
+  readonly maxInFlight?: number | undefined
 }
 
 export interface SubscriptionPatch {
@@ -22,6 +23,7 @@ export interface SubscriptionPatch {
   readonly targetUrl?: string | undefined
   readonly events?: ReadonlyArray<string> | undefined
   readonly isActive?: boolean | undefined
+  readonly maxInFlight?: number | undefined
 }
 
 /** Webhook subscriptions. Every query names the store: a request can never reach another store's subscription. */

@@ -78,7 +78,10 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
     it.scoped("claimDeliveries from many fibers at once (separate connections) hands each due delivery out exactly once", () =>
       Effect.gen(function*() {
         const storeId = uniqueStore()
-        yield* subscribe(storeId, "http://127.0.0.1:9/unused")
+        const subscription = yield* subscribe(storeId, "http://127.0.0.1:9/unused")
+        // Room for all of them at once (the default in-flight limit, 10, is tested in endpointIsolation.test.ts).
+        const sql = yield* SqlClient
+        yield* sql`UPDATE webhook_subscriptions SET max_in_flight = 1000 WHERE subscription_id = ${subscription.id}::uuid`
         const ids = yield* createDeliveries(storeId, 150)
         expect(ids).toHaveLength(150)
         const mine = new Set<string>(ids)
@@ -98,7 +101,6 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
         expect(new Set(claimed).size).toBe(150)
         expect(perFiber.filter((got) => got.length > 0).length).toBeGreaterThan(1)
 
-        const sql = yield* SqlClient
         const leases = yield* sql<{ n: number; min: number; max: number }>`
           SELECT count(*)::int AS n,
                  min(extract(epoch FROM lease_expires_at - now()))::float8 AS min,

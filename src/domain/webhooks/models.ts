@@ -20,6 +20,13 @@ const TargetUrl = Schema.String.pipe(
   Schema.maxLength(2048),
   Schema.annotations({ description: "https URL the events are POSTed to" })
 )
+/** Attempts of one subscription in flight at once (default 10). */
+export const defaultMaxInFlight = 10
+const MaxInFlight = Schema.Int.pipe(
+  Schema.between(1, 1000),
+  Schema.annotations({ description: "Attempts of this subscription in flight at once (default 10)" })
+)
+
 const Events = Schema.Array(EventSelector).pipe(
   Schema.minItems(1, { message: () => "must name at least one event type (or \"*\")" }),
   Schema.maxItems(100)
@@ -34,6 +41,7 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   isActive: Schema.Boolean,
   /** Why the engine switched it off (410 Gone, failing for too long); null when on, or switched off by an admin. */
   disabledReason: Schema.NullOr(Schema.String),
+  maxInFlight: Schema.Int,
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc
 }) {}
@@ -42,14 +50,16 @@ export const CreateSubscription = Schema.Struct({
   name: Name,
   targetUrl: TargetUrl,
   events: Events,
-  isActive: Schema.optional(Schema.Boolean)
+  isActive: Schema.optional(Schema.Boolean),
+  maxInFlight: Schema.optional(MaxInFlight)
 })
 
 export const UpdateSubscription = Schema.Struct({
   name: Schema.optional(Name),
   targetUrl: Schema.optional(TargetUrl),
   events: Schema.optional(Events),
-  isActive: Schema.optional(Schema.Boolean)
+  isActive: Schema.optional(Schema.Boolean),
+  maxInFlight: Schema.optional(MaxInFlight)
 })
 
 /** How long the previous secret keeps signing after a rotation: a day unless said otherwise, at most 30 days. */

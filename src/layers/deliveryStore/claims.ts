@@ -31,29 +31,46 @@ const defaultMaxBytes = 64 * 1024 * 1024
  * once without two of them getting the same row, and the lease keeps it
  * theirs after commit. Only deliveries whose subscription or config is active:
  * a paused one's backlog must not fill the batch and starve everyone else's.
+ * A webhook subscription has an in-flight limit: deliveries of one already
+ * holding that many leases are passed over (so a slow receiver's backlog
+ * never fills the batch either), and at most its room is taken per claim. Two
+ * instances claiming at the same moment may each see the same room, so across
+ * instances the limit can be passed briefly by what they claimed together.
  * Rows are taken oldest first while their payloads fit the byte budget (the
  * first always does), so a claim never loads more than the engine can hold.
  */
 export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
-  const target = options.lane === "webhook"
-    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id`
+  const webhook = options.lane === "webhook"
+  const target = webhook
+    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id
+          CROSS JOIN LATERAL (
+            SELECT count(*)::int AS held FROM webhook_deliveries l
+            WHERE l.subscription_id = d.subscription_id AND l.lease_expires_at IS NOT NULL
+          ) h`
     : sql`JOIN connector_configs t ON t.config_id = d.config_id`
-  const columns = options.lane === "webhook"
-    ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active`
-    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active`
+  const columns = webhook
+    ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active,
+          t.max_in_flight - h.held AS room`
+    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, ${options.limit}::int AS room`
   return sql`
     WITH candidates AS (
-      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, ${columns}
+      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, coalesce(d.subscription_id, d.config_id) AS target_id, ${columns}
       FROM webhook_deliveries d ${target}
       WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
         AND t.is_active
+        ${webhook ? sql`AND h.held < t.max_in_flight` : sql``}
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
       FOR UPDATE OF d SKIP LOCKED
+    ), within_room AS (
+      SELECT * FROM (
+        SELECT c.*, row_number() OVER (PARTITION BY c.target_id ORDER BY c.next_retry_at, c.delivery_id) AS nth FROM candidates c
+      ) ranked
+      WHERE nth <= room
     ), within_budget AS (
       SELECT * FROM (
-        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM candidates c
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM within_room c
       ) sized
       WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
     )
