@@ -11,6 +11,7 @@ import webhookSecretOverlap from "./0009_webhook_secret_overlap.ts"
 import deliveryCycles from "./0010_delivery_cycles.ts"
 import webhookEndpointDisable from "./0011_webhook_endpoint_disable.ts"
 import webhookMaxInFlight from "./0012_webhook_max_in_flight.ts"
+import webhookBreaker from "./0013_webhook_breaker.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -25,5 +26,6 @@ export const loader = Migrator.fromRecord({
   "0009_webhook_secret_overlap": webhookSecretOverlap,
   "0010_delivery_cycles": deliveryCycles,
   "0011_webhook_endpoint_disable": webhookEndpointDisable,
-  "0012_webhook_max_in_flight": webhookMaxInFlight
+  "0012_webhook_max_in_flight": webhookMaxInFlight,
+  "0013_webhook_breaker": webhookBreaker
 })

@@ -1,5 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { EventEnvelope } from "../domain/EventEnvelope.ts"
+import type { BreakerPolicy, EndpointTally } from "../domain/webhooks/breaker.ts"
 import type { DeliveryStatus } from "../domain/webhooks/models.ts"
 import type { PersistenceError } from "./Persistence.ts"
 
@@ -32,6 +33,8 @@ export interface ClaimedDelivery {
   readonly secret_version: number | null
   /** A rotation's overlap is running: the previous secret signs too. */
   readonly previous_secret_active: boolean
+  /** The endpoint's breaker is open: this attempt is its probe (a failure spends none of the cycle). */
+  readonly probe: boolean
   /** Size of `body` in bytes, counted against the engine's in-hand budget. */
   readonly payload_bytes: number
 }
@@ -169,6 +172,13 @@ export interface DisabledSubscription extends DisableRequest {
   readonly storeId: string
 }
 
+/** An active endpoint that has failed without a success for longer than its policy allows. */
+export interface FailingEndpoint {
+  readonly subscriptionId: string
+  readonly storeId: string
+  readonly failingSince: Date
+}
+
 export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
@@ -199,6 +209,14 @@ export interface DeliveryStoreShape {
    * there is one), keeping their deliveries: those that were still on.
    */
   readonly disableSubscriptions: (requests: ReadonlyArray<DisableRequest>) => Effect.Effect<ReadonlyArray<DisabledSubscription>, PersistenceError>
+  /**
+   * Endpoint health after recorded attempts (inside the caller's transaction):
+   * failures in a row, the breaker, and which endpoints have failed too long.
+   */
+  readonly noteEndpointAttempts: (
+    tallies: ReadonlyArray<EndpointTally>,
+    policy: BreakerPolicy
+  ) => Effect.Effect<ReadonlyArray<FailingEndpoint>, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */
   readonly enqueueOutbox: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, PersistenceError>
   /**

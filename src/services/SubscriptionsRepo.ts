@@ -46,6 +46,17 @@ export interface SubscriptionsRepoShape {
     id: SubscriptionId,
     overlapSeconds: number
   ) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
+  /**
+   * Switches the subscription on with a closed breaker and queues again its
+   * deliveries created since `since` that did not succeed (FAILED or
+   * DEAD_LETTERED, none in flight), in one transaction: their ids, or None
+   * when there is no such subscription.
+   */
+  readonly recover: (
+    storeId: string,
+    id: SubscriptionId,
+    since: Date
+  ) => Effect.Effect<Option.Option<ReadonlyArray<string>>, PersistenceError>
 }
 
 export class SubscriptionsRepo extends Context.Tag("integration-service/SubscriptionsRepo")<

@@ -72,7 +72,14 @@ const countBy = (requests: ReadonlyArray<ReceivedRequest>) => {
 
 describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () => {
   layer(
-    TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true, withoutWorkers: true }),
+    // 40 failures in a row from one endpoint are part of these tests: the breaker (breaker.test.ts) stays out of it.
+    TestApp({
+      eventTopics: new RegExp(`^${prefix}\\.`),
+      groupId: prefix,
+      isolatedDatabase: true,
+      withoutWorkers: true,
+      webhookBreaker: { failureThreshold: 10_000 }
+    }),
     { excludeTestServices: true, timeout: 60_000 }
   )((it) => {
     it.scoped("claimDeliveries from many fibers at once (separate connections) hands each due delivery out exactly once", () =>

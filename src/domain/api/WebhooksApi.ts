@@ -11,6 +11,8 @@ import {
   DeliveryPage,
   DeliveryStats,
   DeliveryStatsParams,
+  Recovered,
+  RecoverDeliveries,
   RotateSecret,
   Subscription,
   SubscriptionId,
@@ -62,6 +64,17 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       .addError(InvalidRequest)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one. The previous one keeps signing for overlapSeconds")
+  )
+  .add(
+    HttpApiEndpoint.post("recover")`/stores/${storeId}/webhooks/${subscriptionId}/recover`
+      .setPayload(strict(RecoverDeliveries))
+      .addSuccess(Recovered, { status: 202 })
+      .addError(NotFound)
+      .addError(InvalidRequest)
+      .annotate(
+        OpenApi.Summary,
+        "Queue again every delivery since `since` that did not succeed; switches the subscription on and closes its breaker"
+      )
   )
   .add(
     HttpApiEndpoint.get("listDeliveries")`/stores/${storeId}/deliveries`

@@ -32,6 +32,17 @@ const Events = Schema.Array(EventSelector).pipe(
   Schema.maxItems(100)
 )
 
+/** An endpoint's health as the engine sees it (updated by every recorded attempt). */
+export const SubscriptionHealth = Schema.Struct({
+  /** disabled: switched off; paused: its breaker is open; failing: failed last time; healthy otherwise. */
+  state: Schema.Literal("healthy", "failing", "paused", "disabled"),
+  consecutiveFailures: Schema.Int,
+  lastSuccessAt: Schema.NullOr(Schema.DateTimeUtc),
+  lastFailureAt: Schema.NullOr(Schema.DateTimeUtc),
+  /** Deliveries waiting (PENDING or FAILED). */
+  backlog: Schema.Int
+})
+
 export class Subscription extends Schema.Class<Subscription>("Subscription")({
   id: SubscriptionId,
   storeId: StoreId,
@@ -42,6 +53,7 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   /** Why the engine switched it off (410 Gone, failing for too long); null when on, or switched off by an admin. */
   disabledReason: Schema.NullOr(Schema.String),
   maxInFlight: Schema.Int,
+  health: SubscriptionHealth,
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc
 }) {}
@@ -126,6 +138,17 @@ export const BulkRetry = Schema.Struct({
   since: Schema.optional(Schema.DateTimeUtc),
   subscriptionId: Schema.optional(SubscriptionId)
 })
+
+/**
+ * `POST …/webhooks/{id}/recover`: every delivery of the subscription created
+ * since then that did not succeed is queued again (a new cycle, marked as a
+ * replay); the subscription is switched on again and its breaker closed.
+ */
+export const RecoverDeliveries = Schema.Struct({
+  since: Schema.DateTimeUtc.annotations({ description: "ISO-8601 time: deliveries created at or after it are queued again" })
+})
+
+export const Recovered = Schema.Struct({ recovered: Schema.Int })
 
 /** GET …/deliveries/stats: attempts per minute by outcome over the last `minutes`, and what is waiting. */
 export const DeliveryStats = Schema.Struct({

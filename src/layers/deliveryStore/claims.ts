@@ -18,6 +18,7 @@ const ClaimedRow = Schema.Struct({
   target_url: Schema.NullOr(Schema.String),
   secret_version: Schema.NullOr(Schema.Number),
   previous_secret_active: Schema.Boolean,
+  probe: Schema.Boolean,
   payload_bytes: Schema.Number
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
@@ -36,6 +37,8 @@ const defaultMaxBytes = 64 * 1024 * 1024
  * never fills the batch either), and at most its room is taken per claim. Two
  * instances claiming at the same moment may each see the same room, so across
  * instances the limit can be passed briefly by what they claimed together.
+ * While an endpoint's breaker is open its deliveries wait, but for one probe
+ * at a time once the probe's time has come.
  * Rows are taken oldest first while their payloads fit the byte budget (the
  * first always does), so a claim never loads more than the engine can hold.
  */
@@ -50,15 +53,23 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     : sql`JOIN connector_configs t ON t.config_id = d.config_id`
   const columns = webhook
     ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active,
-          t.max_in_flight - h.held AS room`
-    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, ${options.limit}::int AS room`
+          t.paused_until IS NOT NULL AS probe,
+          CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END - h.held AS room`
+    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe,
+          ${options.limit}::int AS room`
   return sql`
     WITH candidates AS (
       SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, coalesce(d.subscription_id, d.config_id) AS target_id, ${columns}
       FROM webhook_deliveries d ${target}
       WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
         AND t.is_active
-        ${webhook ? sql`AND h.held < t.max_in_flight` : sql``}
+        ${
+    webhook
+      // An open breaker lets one probe out once its time has come; otherwise the in-flight limit.
+      ? sql`AND h.held < CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END
+            AND (t.paused_until IS NULL OR t.paused_until <= now())`
+      : sql``
+  }
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
@@ -80,7 +91,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     WHERE d.delivery_id = w.delivery_id
     RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
               d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
-              d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, d.payload_bytes`.pipe(
+              d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, w.probe, d.payload_bytes`.pipe(
     persistence("claim"),
     Effect.flatMap((rows) =>
       decodeClaimed(rows).pipe(

@@ -19,6 +19,8 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
       .handle("delete", outagesAnswered(({ path }) => subscriptions.remove(path.storeId, path.id)))
       .handle("rotateSecret", outagesAnswered(({ path, payload }) =>
         subscriptions.rotateSecret(path.storeId, path.id, payload?.overlapSeconds ?? defaultRotationOverlapSeconds)))
+      .handle("recover", outagesAnswered(({ path, payload }) =>
+        subscriptions.recover(path.storeId, path.id, DateTime.toDate(payload.since))))
       .handle("listDeliveries", outagesAnswered(({ path, urlParams }) => deliveries.list(path.storeId, urlParams)))
       .handle("deliveryStats", outagesAnswered(({ path, urlParams }) =>
         deliveries.stats(path.storeId, urlParams.minutes ?? 60, urlParams.subscriptionId)))

@@ -8,6 +8,7 @@ import {
   encodeEndpointDisabled,
   endpointDisabledTopic
 } from "../../domain/webhooks/events.ts"
+import { defaultBreakerPolicy, tallyAttempts } from "../../domain/webhooks/breaker.ts"
 import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "../../domain/webhooks/receiverSignals.ts"
 import { sign, signStandard } from "../../domain/webhooks/signature.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
@@ -28,15 +29,16 @@ type Response =
  * cycle's position (attempt numbers themselves run on across re-triggers).
  * A receiver's `Retry-After` (on 429/503) can only make the wait longer. A
  * `410 Gone` spends none of the cycle: the subscription is disabled and the
- * delivery waits, due, for it to be switched on again.
+ * delivery waits, due, for it to be switched on again. Neither does a failed
+ * probe of an open breaker: the delivery waits, due, for the next probe.
  */
 const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
   const attemptNumber = delivery.attempt_number + 1
   const httpStatus = response._tag === "Response" ? response.response.status : null
-  const gone = httpStatus === goneStatus
-  const cycleAttempts = gone ? delivery.cycle_attempts : delivery.cycle_attempts + 1
   const ok = httpStatus !== null && httpStatus >= 200 && httpStatus < 300
-  const next = ok ? Option.none() : gone ? Option.some(Duration.zero) : delayAfterFailedAttempt(cycleAttempts)
+  const spendsNothing = !ok && (httpStatus === goneStatus || delivery.probe)
+  const cycleAttempts = spendsNothing ? delivery.cycle_attempts : delivery.cycle_attempts + 1
+  const next = ok ? Option.none() : spendsNothing ? Option.some(Duration.zero) : delayAfterFailedAttempt(cycleAttempts)
   const status = ok ? "DELIVERED" as const : Option.isSome(next) ? "FAILED" as const : "DEAD_LETTERED" as const
   const lastFailure = response._tag === "Response" ? `HTTP ${response.response.status}` : response.error
   const asked = response._tag === "Response" && honoursRetryAfter(response.response.status)
@@ -93,6 +95,7 @@ export const makeWebhookLane = Effect.gen(function*() {
   const http = yield* HttpOut
   const secrets = yield* SigningSecrets
   const store = yield* DeliveryStore
+  const breaker = config.webhook.breaker ?? defaultBreakerPolicy
   const httpsOnly = config.mode === "live" && !config.webhook.allowInsecureTargets
   const postponeMs = millis(timings.postponeDelay)
 
@@ -154,14 +157,37 @@ export const makeWebhookLane = Effect.gen(function*() {
       })
     )
 
-  // A 410 Gone switches its subscription off, announced once (the first 410 that found it on).
-  const disableGone = (recorded: ReadonlyArray<AttemptResult>) => {
-    const gone = recorded.filter((r) => r.httpStatus === goneStatus && r.subscriptionId !== null)
-    return gone.length === 0 ? Effect.succeed([]) : store.disableSubscriptions(gone.map((r) => ({
-      subscriptionId: r.subscriptionId!,
-      reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
-    })))
-  }
+  /**
+   * Endpoint health, then what is switched off: a 410 Gone at once, an endpoint
+   * failing without a success for too long. Each disable is announced once
+   * (by the batch that found the subscription still on).
+   */
+  const disableGone = (recorded: ReadonlyArray<AttemptResult>) =>
+    Effect.gen(function*() {
+      const webhooks = recorded.filter((r) => r.subscriptionId !== null)
+      const gone = webhooks.filter((r) => r.httpStatus === goneStatus)
+      const failing = yield* store.noteEndpointAttempts(
+        tallyAttempts(webhooks.filter((r) => r.httpStatus !== goneStatus).map((r) => ({
+          subscriptionId: r.subscriptionId!,
+          ok: r.status === "DELIVERED",
+          at: r.startedAt
+        }))),
+        breaker
+      )
+      const requests = [
+        ...gone.map((r) => ({
+          subscriptionId: r.subscriptionId!,
+          reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
+        })),
+        ...failing.map((f) => ({
+          subscriptionId: f.subscriptionId,
+          reason: `failing without a success since ${f.failingSince.toISOString()} (longer than ${
+            Duration.format(breaker.disableAfter)
+          })`
+        }))
+      ]
+      return requests.length === 0 ? [] : yield* store.disableSubscriptions(requests)
+    })
 
   // Announced: outcomes that end a delivery (delivered, dead-lettered), and endpoints switched off.
   const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
