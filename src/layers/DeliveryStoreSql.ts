@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { DeliveryStore } from "../services/DeliveryStore.ts"
 import { claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
+import { webhookBacklog } from "./deliveryStore/backlog.ts"
 import { disableSubscriptions, noteEndpointAttempts } from "./deliveryStore/endpoints.ts"
 import { createForEvents } from "./deliveryStore/fanOut.ts"
 import { enqueueOutbox, listSetAside, relayOutbox } from "./deliveryStore/outbox.ts"
@@ -19,6 +20,7 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
     record: record(sql),
     disableSubscriptions: disableSubscriptions(sql),
     noteEndpointAttempts: noteEndpointAttempts(sql),
+    webhookBacklog: webhookBacklog(sql),
     enqueueOutbox: enqueueOutbox(sql),
     relayOutbox: relayOutbox(sql),
     quarantine: quarantine(sql),

@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
   readonly cycle_attempts: number
   /** This cycle was started by a re-trigger or a recover. */
   readonly replay: boolean
+  /** The event's `occurredAt` as the envelope has it (the delivery latency metric starts there). */
+  readonly occurred_at: string | null
   /** The envelope as compact JSON: the exact bytes POSTed and signed (the same on every retry). */
   readonly body: string
   readonly target_url: string | null
@@ -179,6 +181,15 @@ export interface FailingEndpoint {
   readonly failingSince: Date
 }
 
+/** The webhook backlog for the metrics (see `webhookBacklog`). */
+export interface WebhookBacklog {
+  /** Seconds the oldest waiting delivery has waited (0: nothing waits). */
+  readonly oldestAgeSeconds: number
+  /** The endpoints waiting longest, oldest first. */
+  readonly oldestBySubscription: ReadonlyArray<{ readonly subscriptionId: string; readonly ageSeconds: number }>
+  readonly endpointsByState: Readonly<Record<"healthy" | "failing" | "paused" | "disabled", number>>
+}
+
 export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
@@ -217,6 +228,8 @@ export interface DeliveryStoreShape {
     tallies: ReadonlyArray<EndpointTally>,
     policy: BreakerPolicy
   ) => Effect.Effect<ReadonlyArray<FailingEndpoint>, PersistenceError>
+  /** The webhook backlog's oldest ages (overall and the `top` endpoints) and the endpoints by state. */
+  readonly webhookBacklog: (top: number) => Effect.Effect<WebhookBacklog, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */
   readonly enqueueOutbox: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, PersistenceError>
   /**

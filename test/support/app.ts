@@ -78,7 +78,8 @@ export const fastWorkers: DeliveryTimingsShape = {
   connectorLeaseSeconds: 10,
   sweepInterval: "500 millis",
   outboxInterval: "200 millis",
-  postponeDelay: "1 second"
+  postponeDelay: "1 second",
+  backlogSampleInterval: "300 millis"
 }
 
 export const testConfig = (options: TestAppOptions): AppConfigShape => ({

@@ -13,6 +13,7 @@ const ClaimedRow = Schema.Struct({
   attempt_number: Schema.Number,
   cycle_attempts: Schema.Number,
   replay: Schema.Boolean,
+  occurred_at: Schema.NullOr(Schema.String),
   /** jsonb as `pg` parses it; compact JSON again is the exact bytes POSTed and signed (the same on every retry). */
   body: Schema.Unknown,
   target_url: Schema.NullOr(Schema.String),
@@ -91,7 +92,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     WHERE d.delivery_id = w.delivery_id
     RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
               d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
-              d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, w.probe, d.payload_bytes`.pipe(
+              d.event_payload ->> 'occurredAt' AS occurred_at, d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, w.probe, d.payload_bytes`.pipe(
     persistence("claim"),
     Effect.flatMap((rows) =>
       decodeClaimed(rows).pipe(

@@ -5,6 +5,7 @@ import type { PersistenceError } from "../../services/Persistence.ts"
 import { Api } from "../../domain/api/Api.ts"
 import { ServiceUnavailable } from "../../domain/api/errors.ts"
 import { QuarantinedEvent, SetAsideMessage } from "../../domain/api/OpsApi.ts"
+import { WebhookGauges } from "../webhooks/WebhookGauges.ts"
 import { renderPrometheus } from "./prometheus.ts"
 
 const databaseDown = (error: PersistenceError) => ServiceUnavailable.of(`the database is unavailable (${error.detail}); try again`)
@@ -32,7 +33,10 @@ export const OpsHandlers = HttpApiBuilder.group(Api, "ops", (handlers) =>
   }))
 
 export const MetricsHandlers = HttpApiBuilder.group(Api, "metrics", (handlers) =>
-  Effect.succeed(
+  Effect.map(WebhookGauges, (gauges) =>
     // Scraped every few seconds: not worth a log line each.
-    handlers.handle("metrics", () => HttpMiddleware.withLoggerDisabled(Effect.map(Metric.snapshot, renderPrometheus)))
+    handlers.handle("metrics", () =>
+      HttpMiddleware.withLoggerDisabled(
+        Effect.zipWith(Metric.snapshot, gauges.samples, (pairs, samples) => renderPrometheus(pairs, samples))
+      ))
   ))

@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Metric, Option } from "effect"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
 import {
   deadLetteredTopic,
@@ -15,6 +15,7 @@ import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { webhookDeliveryLatency } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
 
@@ -61,6 +62,14 @@ const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response
     retryInMs: Option.match(next, { onNone: () => null, onSome: (d) => waitBeforeRetry(Duration.toMillis(d), asked) }),
     reason: status === "DEAD_LETTERED" ? `${cycleAttempts} attempts failed; the last: ${lastFailure}` : null
   }
+}
+
+/** Event occurredAt → this 2xx, when the envelope's time reads as one. */
+const observeLatency = (delivery: ClaimedDelivery, answeredMs: number) => {
+  const occurred = delivery.occurred_at === null ? Number.NaN : Date.parse(delivery.occurred_at)
+  return Number.isNaN(occurred)
+    ? Effect.void
+    : Metric.update(webhookDeliveryLatency, Math.max(0, answeredMs - occurred) / 1000)
 }
 
 /** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
@@ -150,6 +159,9 @@ export const makeWebhookLane = Effect.gen(function*() {
         Effect.map((response): Response => ({ _tag: "Response", response })),
         Effect.catchAll((error) => Effect.succeed<Response>({ _tag: "Error", error: error.message, durationMs: error.durationMs }))
       )
+      if (response._tag === "Response" && response.response.status >= 200 && response.response.status < 300) {
+        yield* observeLatency(delivery, startedMs + response.response.durationMs)
+      }
       return attempted(response)
     }).pipe(
       Effect.withSpan("webhooks.attempt", {
