@@ -14,6 +14,7 @@ import {
   Recovered,
   RecoverDeliveries,
   RotateSecret,
+  RotateSecretBody,
   Subscription,
   SubscriptionId,
   SubscriptionWithSecret,
@@ -59,7 +60,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("rotateSecret")`/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`
       // No body at all is the default overlap (an empty body reads as null).
-      .setPayload(Schema.NullOr(strict(RotateSecret)))
+      .setPayload(Schema.compose(RotateSecretBody, strict(RotateSecret)))
       .addSuccess(SubscriptionWithSecret)
       .addError(InvalidRequest)
       .addError(NotFound)

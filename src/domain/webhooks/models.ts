@@ -77,12 +77,30 @@ export const UpdateSubscription = Schema.Struct({
 /** How long the previous secret keeps signing after a rotation: a day unless said otherwise, at most 30 days. */
 export const defaultRotationOverlapSeconds = 86_400
 
+const maxOverlapSeconds = 30 * 86_400
+const overlapDescription = "Seconds the previous secret keeps signing beside the new one (default 86400; 0 ends it at once)"
+
 /** `POST …/secret/rotate` takes this body, or none at all. */
 export const RotateSecret = Schema.Struct({
-  overlapSeconds: Schema.optional(Schema.Int.pipe(Schema.between(0, 30 * 86_400)).annotations({
-    description: "Seconds the previous secret keeps signing beside the new one (default 86400; 0 ends it at once)"
-  }))
+  overlapSeconds: Schema.optional(
+    Schema.Int.pipe(Schema.between(0, maxOverlapSeconds)).annotations({ description: overlapDescription })
+  )
 })
+
+/**
+ * What the body decodes from: no body at all (which reads as null) is `{}`.
+ * Not a union with null, so a bad body's errors name its fields only; the
+ * OpenAPI document shows the object.
+ */
+export const RotateSecretBody = Schema.Unknown.annotations({
+  jsonSchema: {
+    type: "object",
+    properties: { overlapSeconds: { type: "integer", minimum: 0, maximum: maxOverlapSeconds, description: overlapDescription } },
+    additionalProperties: false
+  }
+}).pipe(
+  Schema.transform(Schema.Unknown, { strict: true, decode: (body) => body ?? {}, encode: (body) => body })
+)
 
 /** Create and rotate answer with the signing secret: the only times it is shown. */
 export class SubscriptionWithSecret extends Subscription.extend<SubscriptionWithSecret>("SubscriptionWithSecret")({

@@ -18,7 +18,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
       .handle("update", outagesAnswered(({ path, payload }) => subscriptions.update(path.storeId, path.id, payload)))
       .handle("delete", outagesAnswered(({ path }) => subscriptions.remove(path.storeId, path.id)))
       .handle("rotateSecret", outagesAnswered(({ path, payload }) =>
-        subscriptions.rotateSecret(path.storeId, path.id, payload?.overlapSeconds ?? defaultRotationOverlapSeconds)))
+        subscriptions.rotateSecret(path.storeId, path.id, payload.overlapSeconds ?? defaultRotationOverlapSeconds)))
       .handle("recover", outagesAnswered(({ path, payload }) =>
         subscriptions.recover(path.storeId, path.id, DateTime.toDate(payload.since))))
       .handle("listDeliveries", outagesAnswered(({ path, urlParams }) => deliveries.list(path.storeId, urlParams)))
