@@ -50,10 +50,11 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   targetUrl: Schema.String,
   events: Schema.Array(Schema.String),
   isActive: Schema.Boolean,
+  // Added by issue 12; optional when decoding, so clients read answers of servers without them too.
   /** Why the engine switched it off (410 Gone, failing for too long); null when on, or switched off by an admin. */
-  disabledReason: Schema.NullOr(Schema.String),
-  maxInFlight: Schema.Int,
-  health: SubscriptionHealth,
+  disabledReason: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  maxInFlight: Schema.optionalWith(Schema.Int, { default: () => defaultMaxInFlight }),
+  health: Schema.optional(SubscriptionHealth),
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc
 }) {}
