@@ -190,6 +190,17 @@ export interface WebhookBacklog {
   readonly endpointsByState: Readonly<Record<"healthy" | "failing" | "paused" | "disabled", number>>
 }
 
+/** What a batch of attempts changed about endpoints. */
+export interface EndpointChanges {
+  readonly failing: ReadonlyArray<FailingEndpoint>
+  readonly breakers: ReadonlyArray<{
+    readonly subscriptionId: string
+    readonly storeId: string
+    readonly change: "opened" | "closed"
+    readonly consecutiveFailures: number
+  }>
+}
+
 export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
@@ -227,7 +238,7 @@ export interface DeliveryStoreShape {
   readonly noteEndpointAttempts: (
     tallies: ReadonlyArray<EndpointTally>,
     policy: BreakerPolicy
-  ) => Effect.Effect<ReadonlyArray<FailingEndpoint>, PersistenceError>
+  ) => Effect.Effect<EndpointChanges, PersistenceError>
   /** The webhook backlog's oldest ages (overall and the `top` endpoints) and the endpoints by state. */
   readonly webhookBacklog: (top: number) => Effect.Effect<WebhookBacklog, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */

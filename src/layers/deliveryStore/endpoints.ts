@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Duration, Effect } from "effect"
 import type { BreakerPolicy, EndpointTally } from "../../domain/webhooks/breaker.ts"
-import type { DisabledSubscription, DisableRequest, FailingEndpoint } from "../../services/DeliveryStore.ts"
+import type { DisabledSubscription, DisableRequest, EndpointChanges } from "../../services/DeliveryStore.ts"
 import { persistence } from "../sqlErrors.ts"
 
 /**
@@ -32,11 +32,11 @@ export const disableSubscriptions = (sql: SqlClient) => (requests: ReadonlyArray
  * failing since; the breaker opens at the threshold (and a failed probe keeps
  * it open for another interval), a success closes it. Answers the active
  * endpoints that have failed without a success for longer than the policy
- * allows: the caller disables them. Rows are locked in id order first, so two
+ * allows (the caller disables them), and whose breaker opened or closed. Rows are locked in id order first, so two
  * instances' writers never deadlock on the same endpoints.
  */
 export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<EndpointTally>, policy: BreakerPolicy) => {
-  if (tallies.length === 0) return Effect.succeed<ReadonlyArray<FailingEndpoint>>([])
+  if (tallies.length === 0) return Effect.succeed<EndpointChanges>({ failing: [], breakers: [] })
   const ids = tallies.map((t) => t.subscriptionId)
   const iso = (d: Date | null) => (d === null ? null : d.toISOString())
   const probeSeconds = Duration.toSeconds(policy.probeInterval)
@@ -44,7 +44,15 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
   return Effect.gen(function*() {
     yield* sql`SELECT 1 FROM webhook_subscriptions WHERE subscription_id = ANY (${ids}::uuid[])
                ORDER BY subscription_id FOR UPDATE`.pipe(persistence("lock endpoints"))
-    const rows = yield* sql<{ subscription_id: string; store_id: string; failing_since: Date; is_active: boolean; too_long: boolean | null }>`
+    const rows = yield* sql<{
+      subscription_id: string
+      store_id: string
+      failing_since: Date
+      is_active: boolean
+      consecutive_failures: number
+      too_long: boolean | null
+      breaker: "opened" | "closed" | null
+    }>`
       WITH u AS (
         SELECT * FROM UNNEST(${ids}::uuid[], ${tallies.map((t) => t.succeeded)}::boolean[],
                              ${tallies.map((t) => t.failures)}::int[], ${tallies.map((t) => iso(t.lastSuccessAt))}::timestamptz[],
@@ -52,7 +60,8 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
                              ${tallies.map((t) => iso(t.lastFailureAt))}::timestamptz[])
           AS u(subscription_id, succeeded, failures, last_success_at, first_failure_at, last_failure_at)
       ), next AS (
-        SELECT u.*, CASE WHEN u.succeeded THEN u.failures ELSE s.consecutive_failures + u.failures END AS in_a_row
+        SELECT u.*, CASE WHEN u.succeeded THEN u.failures ELSE s.consecutive_failures + u.failures END AS in_a_row,
+               s.paused_until IS NOT NULL AS was_open
         FROM u JOIN webhook_subscriptions s USING (subscription_id)
       )
       UPDATE webhook_subscriptions s SET
@@ -68,12 +77,19 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
                             ELSE s.paused_until END
       FROM next n
       WHERE s.subscription_id = n.subscription_id
-      RETURNING s.subscription_id::text AS subscription_id, s.store_id, s.failing_since, s.is_active,
-                s.failing_since <= now() - ${disableSeconds}::float8 * interval '1 second' AS too_long`.pipe(
+      RETURNING s.subscription_id::text AS subscription_id, s.store_id, s.failing_since, s.is_active, s.consecutive_failures,
+                s.failing_since <= now() - ${disableSeconds}::float8 * interval '1 second' AS too_long,
+                CASE WHEN NOT n.was_open AND s.paused_until IS NOT NULL THEN 'opened'
+                     WHEN n.was_open AND s.paused_until IS NULL THEN 'closed' END AS breaker`.pipe(
       persistence("note endpoint attempts")
     )
-    return rows
-      .filter((r) => r.is_active && r.too_long === true)
-      .map((r) => ({ subscriptionId: r.subscription_id, storeId: r.store_id, failingSince: r.failing_since }))
+    return {
+      failing: rows
+        .filter((r) => r.is_active && r.too_long === true)
+        .map((r) => ({ subscriptionId: r.subscription_id, storeId: r.store_id, failingSince: r.failing_since })),
+      breakers: rows.flatMap((r) =>
+        r.breaker === null ? [] : [{ subscriptionId: r.subscription_id, storeId: r.store_id, change: r.breaker, consecutiveFailures: r.consecutive_failures }]
+      )
+    }
   })
 }

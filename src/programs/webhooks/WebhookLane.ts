@@ -178,7 +178,7 @@ export const makeWebhookLane = Effect.gen(function*() {
     Effect.gen(function*() {
       const webhooks = recorded.filter((r) => r.subscriptionId !== null)
       const gone = webhooks.filter((r) => r.httpStatus === goneStatus)
-      const failing = yield* store.noteEndpointAttempts(
+      const { breakers, failing } = yield* store.noteEndpointAttempts(
         tallyAttempts(webhooks.filter((r) => r.httpStatus !== goneStatus).map((r) => ({
           subscriptionId: r.subscriptionId!,
           ok: r.status === "DELIVERED",
@@ -186,6 +186,13 @@ export const makeWebhookLane = Effect.gen(function*() {
         }))),
         breaker
       )
+      for (const b of breakers) {
+        yield* (b.change === "opened"
+          ? Effect.logWarning("webhook endpoint paused: its circuit breaker opened; one probe per interval")
+          : Effect.logInfo("webhook endpoint resumed: its circuit breaker closed")).pipe(
+            Effect.annotateLogs({ subscriptionId: b.subscriptionId, storeId: b.storeId, consecutiveFailures: b.consecutiveFailures })
+          )
+      }
       const requests = [
         ...gone.map((r) => ({
           subscriptionId: r.subscriptionId!,
@@ -205,6 +212,11 @@ export const makeWebhookLane = Effect.gen(function*() {
   const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
     Effect.gen(function*() {
       const disabled = yield* disableGone(recorded)
+      for (const d of disabled) {
+        yield* Effect.logWarning("webhook endpoint disabled; its waiting deliveries are kept").pipe(
+          Effect.annotateLogs({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+        )
+      }
       yield* store.enqueueOutbox([...outcomeMessages(recorded), ...disabled.map((d) => ({
         topic: endpointDisabledTopic,
         key: d.storeId,
