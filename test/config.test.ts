@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { defaultBreakerPolicy } from "../src/domain/webhooks/breaker.ts"
 import { makeAppConfigDev } from "../src/layers/AppConfigDev.ts"
 import { jdbcToPostgresUrl, makeAppConfigLive } from "../src/layers/AppConfigLive.ts"
 import { makeVaultTest } from "../src/layers/VaultTest.ts"
@@ -43,7 +44,7 @@ describe("live configuration", () => {
       expect(config.otlpEndpoint).toEqual(Option.some("http://otel:4318"))
       expect(Redacted.value(config.adminToken)).toBe("admin-secret-0123456789abcdefghijklmnop")
       expect(config.port).toBe(8080)
-      expect(config.webhook).toEqual({ timeoutMs: 10_000, allowInsecureTargets: false })
+      expect(config.webhook).toEqual({ timeoutMs: 10_000, allowInsecureTargets: false, breaker: defaultBreakerPolicy })
     }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({}))))
 
   it.effect("lets the environment override Vault", () =>
@@ -54,7 +55,11 @@ describe("live configuration", () => {
       expect(config.otlpEndpoint).toEqual(Option.some("http://collector:4318"))
       expect(config.kafka.eventTopics.test("orders")).toBe(true)
       expect(config.kafka.eventTopics.test("audit")).toBe(false)
-      expect(config.webhook).toEqual({ timeoutMs: 2500, allowInsecureTargets: true })
+      expect(config.webhook).toEqual({
+        timeoutMs: 2500,
+        allowInsecureTargets: true,
+        breaker: { failureThreshold: 5, probeInterval: Duration.seconds(30), disableAfter: Duration.hours(48) }
+      })
     }).pipe(
       Effect.provide(secrets(complete)),
       Effect.provide(withEnv({
@@ -63,7 +68,10 @@ describe("live configuration", () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
         KAFKA_EVENT_TOPICS: "^orders$",
         WEBHOOK_TIMEOUT_MS: "2500",
-        WEBHOOK_ALLOW_INSECURE_TARGETS: "true"
+        WEBHOOK_ALLOW_INSECURE_TARGETS: "true",
+        WEBHOOK_BREAKER_FAILURES: "5",
+        WEBHOOK_BREAKER_PROBE_SECONDS: "30",
+        WEBHOOK_DISABLE_AFTER_HOURS: "48"
       }))
     ))
 

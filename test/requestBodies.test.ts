@@ -22,6 +22,8 @@ const routes = (storeId: string, subscriptionId: string, configId: string) => [
   { method: "POST", path: `/stores/${storeId}/webhooks`, body: { name: "n", targetUrl: "https://hooks.example.com/x", events: ["order.placed"] } },
   { method: "PATCH", path: `/stores/${storeId}/webhooks/${subscriptionId}`, body: { name: "renamed" } },
   { method: "POST", path: `/stores/${storeId}/deliveries/retry`, body: { status: "FAILED" } },
+  { method: "POST", path: `/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`, body: { overlapSeconds: 60 } },
+  { method: "POST", path: `/stores/${storeId}/webhooks/${subscriptionId}/recover`, body: { since: "2024-01-01T00:00:00Z" } },
   { method: "POST", path: `/stores/${storeId}/credentials`, body: { name: "n", type: "API_KEY", scopes: ["orders:read"] } },
   {
     method: "POST",
@@ -38,7 +40,7 @@ const setUp = Effect.gen(function*() {
   const storeId = newStoreId()
   const subscription = yield* adminFetch(`/stores/${storeId}/webhooks`, { method: "POST", body: routes(storeId, "", "")[0].body })
   expect(subscription.status).toBe(201)
-  const config = yield* adminFetch(`/stores/${storeId}/connectors`, { method: "POST", body: routes(storeId, "", "")[4].body })
+  const config = yield* adminFetch(`/stores/${storeId}/connectors`, { method: "POST", body: routes(storeId, "", "")[6].body })
   expect(config.status, JSON.stringify(config.body)).toBe(201)
   return { storeId, all: routes(storeId, subscription.body.id, config.body.id) }
 })

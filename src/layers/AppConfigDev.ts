@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { AppConfig } from "../services/AppConfig.ts"
 import { Vault } from "../services/Vault.ts"
-import { checkAdminToken, readEnvSettings } from "./AppConfigEnv.ts"
+import { breakerPolicyOf, checkAdminToken, readEnvSettings } from "./AppConfigEnv.ts"
 import { serviceSecretPath } from "./AppConfigLive.ts"
 
 /**
@@ -43,7 +43,7 @@ export const makeAppConfigDev = (dataDir: string) =>
       events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
       adminToken,
       otlpEndpoint: env.otlpEndpoint,
-      webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true },
+      webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true, breaker: breakerPolicyOf(env) },
       credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
       maxBodyBytes: env.maxBodyBytes,
       dataDir

@@ -1,4 +1,5 @@
-import { Config, ConfigError, Data, Effect, Either, Redacted } from "effect"
+import { Config, ConfigError, Data, Duration, Effect, Either, Redacted } from "effect"
+import type { BreakerPolicy } from "../domain/webhooks/breaker.ts"
 import { defaultEventTopics, minAdminTokenLength } from "../services/AppConfig.ts"
 
 /** A setting that is missing or wrong: start-up fails with this one line. */
@@ -35,6 +36,18 @@ const envSettings = Config.all({
     Config.withDefault(10_000)
   ),
   allowInsecureTargets: Config.boolean("WEBHOOK_ALLOW_INSECURE_TARGETS").pipe(Config.withDefault(false)),
+  breakerFailures: Config.integer("WEBHOOK_BREAKER_FAILURES").pipe(
+    Config.validate({ message: "must be between 1 and 100000", validation: (n) => n >= 1 && n <= 100_000 }),
+    Config.withDefault(20)
+  ),
+  breakerProbeSeconds: Config.integer("WEBHOOK_BREAKER_PROBE_SECONDS").pipe(
+    Config.validate({ message: "must be between 1 and 86400", validation: (n) => n >= 1 && n <= 86_400 }),
+    Config.withDefault(60)
+  ),
+  disableAfterHours: Config.integer("WEBHOOK_DISABLE_AFTER_HOURS").pipe(
+    Config.validate({ message: "must be between 1 and 8760", validation: (n) => n >= 1 && n <= 8760 }),
+    Config.withDefault(120)
+  ),
   bcryptCost: Config.integer("CREDENTIAL_BCRYPT_COST").pipe(
     Config.validate({ message: "must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
     Config.withDefault(10)
@@ -89,3 +102,10 @@ export const checkAdminToken = (token: Redacted.Redacted<string>): Effect.Effect
 
 export const splitBrokers = (value: string): ReadonlyArray<string> =>
   value.split(",").map((b) => b.trim()).filter((b) => b.length > 0)
+
+/** The endpoints' circuit breaker as the environment sets it. */
+export const breakerPolicyOf = (env: EnvSettings): BreakerPolicy => ({
+  failureThreshold: env.breakerFailures,
+  probeInterval: Duration.seconds(env.breakerProbeSeconds),
+  disableAfter: Duration.hours(env.disableAfterHours)
+})

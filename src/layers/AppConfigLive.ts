@@ -1,7 +1,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../services/AppConfig.ts"
 import { type SecretData, Vault } from "../services/Vault.ts"
-import { checkAdminToken, ConfigurationError, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
+import { breakerPolicyOf, checkAdminToken, ConfigurationError, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
 
 /** Vault secrets (under the KV mount) holding the service's settings, per SPEC.md "Vault layout". */
 export const serviceSecretPath = "integration-service"
@@ -109,7 +109,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
     adminToken,
     otlpEndpoint,
-    webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets },
+    webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets, breaker: breakerPolicyOf(env) },
     credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
     maxBodyBytes: env.maxBodyBytes,
     dataDir: ".data"

@@ -145,7 +145,7 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
   const retry: DeliveriesRepoShape["retry"] = (storeId, target, id) =>
     Effect.gen(function*() {
       const updated = yield* sql`
-        UPDATE webhook_deliveries SET status = 'PENDING', attempt_number = 0, next_retry_at = now(),
+        UPDATE webhook_deliveries SET status = 'PENDING', cycle_attempts = 0, replay = true, next_retry_at = now(),
                lease_expires_at = NULL, lease_owner = NULL, updated_at = now()
         WHERE ${sql.and([...scope(storeId, target), sql`delivery_id = ${id}::uuid`])}
           AND status IN ('FAILED', 'DEAD_LETTERED') AND lease_expires_at IS NULL
@@ -180,7 +180,7 @@ export const makeDeliveriesRepoSql = Effect.gen(function*() {
 
   const retryMany: DeliveriesRepoShape["retryMany"] = (storeId, target, filter) =>
     sql<{ delivery_id: string }>`
-      UPDATE webhook_deliveries SET status = 'PENDING', attempt_number = 0, next_retry_at = now(),
+      UPDATE webhook_deliveries SET status = 'PENDING', cycle_attempts = 0, replay = true, next_retry_at = now(),
              lease_expires_at = NULL, lease_owner = NULL, updated_at = now()
       WHERE ${retriable(storeId, target, filter)}
       RETURNING delivery_id::text AS delivery_id`.pipe(

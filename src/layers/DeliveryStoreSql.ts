@@ -2,6 +2,8 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { DeliveryStore } from "../services/DeliveryStore.ts"
 import { claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
+import { webhookBacklog } from "./deliveryStore/backlog.ts"
+import { disableSubscriptions, noteEndpointAttempts } from "./deliveryStore/endpoints.ts"
 import { createForEvents } from "./deliveryStore/fanOut.ts"
 import { enqueueOutbox, listSetAside, relayOutbox } from "./deliveryStore/outbox.ts"
 import { listQuarantined, quarantine } from "./deliveryStore/quarantine.ts"
@@ -16,6 +18,9 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
     releaseLeases: releaseLeases(sql),
     releaseExpiredLeases: releaseExpiredLeases(sql),
     record: record(sql),
+    disableSubscriptions: disableSubscriptions(sql),
+    noteEndpointAttempts: noteEndpointAttempts(sql),
+    webhookBacklog: webhookBacklog(sql),
     enqueueOutbox: enqueueOutbox(sql),
     relayOutbox: relayOutbox(sql),
     quarantine: quarantine(sql),

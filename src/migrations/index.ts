@@ -7,6 +7,11 @@ import connectorRuns from "./0005_connector_runs.ts"
 import connectorImportedChanges from "./0006_connector_imported_changes.ts"
 import deliveryEngineSafety from "./0007_delivery_engine_safety.ts"
 import credentialGenerations from "./0008_credential_generations.ts"
+import webhookSecretOverlap from "./0009_webhook_secret_overlap.ts"
+import deliveryCycles from "./0010_delivery_cycles.ts"
+import webhookEndpointDisable from "./0011_webhook_endpoint_disable.ts"
+import webhookMaxInFlight from "./0012_webhook_max_in_flight.ts"
+import webhookBreaker from "./0013_webhook_breaker.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -17,5 +22,10 @@ export const loader = Migrator.fromRecord({
   "0005_connector_runs": connectorRuns,
   "0006_connector_imported_changes": connectorImportedChanges,
   "0007_delivery_engine_safety": deliveryEngineSafety,
-  "0008_credential_generations": credentialGenerations
+  "0008_credential_generations": credentialGenerations,
+  "0009_webhook_secret_overlap": webhookSecretOverlap,
+  "0010_delivery_cycles": deliveryCycles,
+  "0011_webhook_endpoint_disable": webhookEndpointDisable,
+  "0012_webhook_max_in_flight": webhookMaxInFlight,
+  "0013_webhook_breaker": webhookBreaker
 })

@@ -25,6 +25,7 @@ import { MigrationsLive } from "./migrate.ts"
 import { SigningSecrets } from "./webhooks/SigningSecrets.ts"
 import { Subscriptions } from "./webhooks/Subscriptions.ts"
 import { WebhookDeliveries } from "./webhooks/WebhookDeliveries.ts"
+import { WebhookGauges } from "./webhooks/WebhookGauges.ts"
 import { makeWebhookLane } from "./webhooks/WebhookLane.ts"
 
 /** The kinds of delivery the engine runs: webhook POSTs and connector runs, each in its own lane. */
@@ -53,7 +54,14 @@ export const DeliveryEngineWithLanes = DeliveryEngineLive.pipe(
  */
 export const makeMain = (connectors: Layer.Layer<ConnectorRegistry>) =>
   Layer.mergeAll(HttpApiLive, FanOutConsumerLive, DeliveryEngineWithLanes).pipe(
-    Layer.provide([Subscriptions.Default, WebhookDeliveries.Default, Connectors.Default, ConnectorRuns.Default, Credentials.Default]),
+    Layer.provide([
+      Subscriptions.Default,
+      WebhookDeliveries.Default,
+      WebhookGauges.Default,
+      Connectors.Default,
+      ConnectorRuns.Default,
+      Credentials.Default
+    ]),
     Layer.provide(ConnectorPolling.Default),
     Layer.provide([DeliverySignalsLive, SigningSecrets.Default, CredentialValidator.Default]),
     Layer.provide(ConnectorRuntime.Default),

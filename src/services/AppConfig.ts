@@ -1,4 +1,5 @@
 import { Context, type Option, type Redacted } from "effect"
+import type { BreakerPolicy } from "../domain/webhooks/breaker.ts"
 
 /** The service's settings, resolved once at start-up (live: Vault plus environment overrides). */
 export interface AppConfigShape {
@@ -28,6 +29,8 @@ export interface AppConfigShape {
     readonly timeoutMs: number
     /** `http://` and loopback/private targets are accepted (dev mode, tests, private networks). */
     readonly allowInsecureTargets: boolean
+    /** The endpoints' circuit breaker and auto-disable (default: 20 failures, a probe every 60 s, disabled after 5 days). */
+    readonly breaker?: BreakerPolicy
   }
   readonly credentials: {
     /** bcrypt cost factor for new credential secrets. */

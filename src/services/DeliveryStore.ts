@@ -1,5 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { EventEnvelope } from "../domain/EventEnvelope.ts"
+import type { BreakerPolicy, EndpointTally } from "../domain/webhooks/breaker.ts"
 import type { DeliveryStatus } from "../domain/webhooks/models.ts"
 import type { PersistenceError } from "./Persistence.ts"
 
@@ -20,12 +21,22 @@ export interface ClaimedDelivery {
   readonly config_id: string | null
   readonly store_id: string
   readonly event_type: string
-  /** Attempts made so far in this cycle (the next one is attempt_number + 1). */
+  /** Attempts made so far, across re-triggers (the next one is attempt_number + 1). */
   readonly attempt_number: number
+  /** Attempts made so far in this cycle: the retry table's position (a re-trigger or recover starts it at 0). */
+  readonly cycle_attempts: number
+  /** This cycle was started by a re-trigger or a recover. */
+  readonly replay: boolean
+  /** The event's `occurredAt` as the envelope has it (the delivery latency metric starts there). */
+  readonly occurred_at: string | null
   /** The envelope as compact JSON: the exact bytes POSTed and signed (the same on every retry). */
   readonly body: string
   readonly target_url: string | null
   readonly secret_version: number | null
+  /** A rotation's overlap is running: the previous secret signs too. */
+  readonly previous_secret_active: boolean
+  /** The endpoint's breaker is open: this attempt is its probe (a failure spends none of the cycle). */
+  readonly probe: boolean
   /** Size of `body` in bytes, counted against the engine's in-hand budget. */
   readonly payload_bytes: number
 }
@@ -54,6 +65,8 @@ export interface AttemptResult {
   readonly eventType: string
   /** The attempt just made (the claimed row's attempt_number + 1). */
   readonly attemptNumber: number
+  /** The cycle's attempt count after this one (usually the claimed cycle_attempts + 1; unchanged when it did not count). */
+  readonly cycleAttempts: number
   readonly startedAt: Date
   readonly durationMs: number
   readonly httpStatus: number | null
@@ -151,6 +164,43 @@ export interface SetAsideMessage {
   readonly setAsideAt: Date
 }
 
+/** A webhook subscription the engine switches off, and why. */
+export interface DisableRequest {
+  readonly subscriptionId: string
+  readonly reason: string
+}
+
+export interface DisabledSubscription extends DisableRequest {
+  readonly storeId: string
+}
+
+/** An active endpoint that has failed without a success for longer than its policy allows. */
+export interface FailingEndpoint {
+  readonly subscriptionId: string
+  readonly storeId: string
+  readonly failingSince: Date
+}
+
+/** The webhook backlog for the metrics (see `webhookBacklog`). */
+export interface WebhookBacklog {
+  /** Seconds the oldest waiting delivery has waited (0: nothing waits). */
+  readonly oldestAgeSeconds: number
+  /** The endpoints waiting longest, oldest first. */
+  readonly oldestBySubscription: ReadonlyArray<{ readonly subscriptionId: string; readonly ageSeconds: number }>
+  readonly endpointsByState: Readonly<Record<"healthy" | "failing" | "paused" | "disabled", number>>
+}
+
+/** What a batch of attempts changed about endpoints. */
+export interface EndpointChanges {
+  readonly failing: ReadonlyArray<FailingEndpoint>
+  readonly breakers: ReadonlyArray<{
+    readonly subscriptionId: string
+    readonly storeId: string
+    readonly change: "opened" | "closed"
+    readonly consecutiveFailures: number
+  }>
+}
+
 export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
@@ -176,6 +226,21 @@ export interface DeliveryStoreShape {
     outcomes: ReadonlyArray<Outcome>,
     alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
   ) => Effect.Effect<number, PersistenceError>
+  /**
+   * Switches webhook subscriptions off (inside the caller's transaction, when
+   * there is one), keeping their deliveries: those that were still on.
+   */
+  readonly disableSubscriptions: (requests: ReadonlyArray<DisableRequest>) => Effect.Effect<ReadonlyArray<DisabledSubscription>, PersistenceError>
+  /**
+   * Endpoint health after recorded attempts (inside the caller's transaction):
+   * failures in a row, the breaker, and which endpoints have failed too long.
+   */
+  readonly noteEndpointAttempts: (
+    tallies: ReadonlyArray<EndpointTally>,
+    policy: BreakerPolicy
+  ) => Effect.Effect<EndpointChanges, PersistenceError>
+  /** The webhook backlog's oldest ages (overall and the `top` endpoints) and the endpoints by state. */
+  readonly webhookBacklog: (top: number) => Effect.Effect<WebhookBacklog, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */
   readonly enqueueOutbox: (messages: ReadonlyArray<OutboxMessage>) => Effect.Effect<void, PersistenceError>
   /**

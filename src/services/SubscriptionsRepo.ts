@@ -15,6 +15,7 @@ export interface NewSubscription {
   readonly targetUrl: string
   readonly events: ReadonlyArray<string>
   readonly isActive: boolean
+  readonly maxInFlight?: number | undefined
 }
 
 export interface SubscriptionPatch {
@@ -22,6 +23,7 @@ export interface SubscriptionPatch {
   readonly targetUrl?: string | undefined
   readonly events?: ReadonlyArray<string> | undefined
   readonly isActive?: boolean | undefined
+  readonly maxInFlight?: number | undefined
 }
 
 /** Webhook subscriptions. Every query names the store: a request can never reach another store's subscription. */
@@ -35,8 +37,26 @@ export interface SubscriptionsRepoShape {
     patch: SubscriptionPatch
   ) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
   readonly remove: (storeId: string, id: SubscriptionId) => Effect.Effect<boolean, PersistenceError>
-  /** After a new secret was written to Vault: instances re-read it on their next delivery. */
-  readonly bumpSecretVersion: (storeId: string, id: SubscriptionId) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
+  /**
+   * After a new secret was written to Vault: instances re-read it on their next
+   * delivery; the previous one keeps signing for `overlapSeconds` (0: not at all).
+   */
+  readonly bumpSecretVersion: (
+    storeId: string,
+    id: SubscriptionId,
+    overlapSeconds: number
+  ) => Effect.Effect<Option.Option<StoredSubscription>, PersistenceError>
+  /**
+   * Switches the subscription on with a closed breaker and queues again its
+   * deliveries created since `since` that did not succeed (FAILED or
+   * DEAD_LETTERED, none in flight), in one transaction: their ids, or None
+   * when there is no such subscription.
+   */
+  readonly recover: (
+    storeId: string,
+    id: SubscriptionId,
+    since: Date
+  ) => Effect.Effect<Option.Option<ReadonlyArray<string>>, PersistenceError>
 }
 
 export class SubscriptionsRepo extends Context.Tag("integration-service/SubscriptionsRepo")<

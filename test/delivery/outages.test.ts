@@ -56,7 +56,10 @@ describe("outages on our side (real PostgreSQL and Kafka)", () => {
         Effect.runPromise(Deferred.await(answer)).then(() => res.end("ok"))
       })
       const storeId = uniqueStore()
-      yield* subscribe(storeId, `${receiver.url}/hook`).pipe(Effect.provide(app))
+      const subscription = yield* subscribe(storeId, `${receiver.url}/hook`).pipe(Effect.provide(app))
+      // All 20 in flight at once: more than the default in-flight limit of a subscription (10).
+      yield* onDb(Effect.flatMap(SqlClient, (sql) =>
+        sql`UPDATE webhook_subscriptions SET max_in_flight = 20 WHERE subscription_id = ${subscription.id}::uuid`))
       const events = Array.from({ length: 20 }, () => envelope(storeId))
       yield* publishEvents(`${prefix}-db.orders`, events).pipe(Effect.provide(app))
       // Every delivery's attempt is in flight at the receiver…

@@ -2,6 +2,7 @@ import { HttpServer } from "@effect/platform"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { type BreakerPolicy, defaultBreakerPolicy } from "../../src/domain/webhooks/breaker.ts"
 import { CryptoPrimitivesNode } from "../../src/layers/CryptoPrimitivesNode.ts"
 import { DnsTest } from "../../src/layers/DnsLive.ts"
 import { makeHttpOutLive } from "../../src/layers/HttpOutLive.ts"
@@ -62,6 +63,8 @@ export interface TestAppOptions {
   readonly adminToken?: string
   /** HTTP_MAX_BODY_BYTES (default 64 KiB). */
   readonly maxBodyBytes?: number
+  /** The endpoints' circuit breaker (default: the service's). */
+  readonly webhookBreaker?: Partial<BreakerPolicy>
 }
 
 /** Timings for tests: quick polls, short leases, a sweeper that runs often. */
@@ -75,7 +78,8 @@ export const fastWorkers: DeliveryTimingsShape = {
   connectorLeaseSeconds: 10,
   sweepInterval: "500 millis",
   outboxInterval: "200 millis",
-  postponeDelay: "1 second"
+  postponeDelay: "1 second",
+  backlogSampleInterval: "300 millis"
 }
 
 export const testConfig = (options: TestAppOptions): AppConfigShape => ({
@@ -94,7 +98,8 @@ export const testConfig = (options: TestAppOptions): AppConfigShape => ({
   otlpEndpoint: Option.none(),
   webhook: {
     timeoutMs: options.webhookTimeoutMs ?? 2000,
-    allowInsecureTargets: options.allowInsecureTargets ?? true
+    allowInsecureTargets: options.allowInsecureTargets ?? true,
+    breaker: { ...defaultBreakerPolicy, ...options.webhookBreaker }
   },
   credentials: { bcryptCost: options.bcryptCost ?? 4, accessTokenTtlSeconds: 3600 },
   ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),

@@ -131,9 +131,9 @@ export const insertDelivery = (input: DeliveryRowInput) =>
     yield* sql`
       INSERT INTO webhook_deliveries
         (delivery_id, subscription_id, store_id, event_type, event_id, event_payload, status,
-         attempt_number, next_retry_at, created_at, updated_at, http_status)
+         attempt_number, cycle_attempts, next_retry_at, created_at, updated_at, http_status)
       VALUES (${id}, ${input.subscriptionId}, ${input.storeId}, ${eventType}, ${eventId},
-              ${JSON.stringify(envelope)}::jsonb, ${status}::webhook_delivery_status, ${attemptNumber},
+              ${JSON.stringify(envelope)}::jsonb, ${status}::webhook_delivery_status, ${attemptNumber}, ${attemptNumber},
               ${input.nextRetryAt ?? null}::timestamptz,
               COALESCE(${input.createdAt ?? null}::timestamptz, clock_timestamp()),
               COALESCE(${input.createdAt ?? null}::timestamptz, clock_timestamp()),

@@ -72,13 +72,23 @@ const countBy = (requests: ReadonlyArray<ReceivedRequest>) => {
 
 describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () => {
   layer(
-    TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true, withoutWorkers: true }),
+    // 40 failures in a row from one endpoint are part of these tests: the breaker (breaker.test.ts) stays out of it.
+    TestApp({
+      eventTopics: new RegExp(`^${prefix}\\.`),
+      groupId: prefix,
+      isolatedDatabase: true,
+      withoutWorkers: true,
+      webhookBreaker: { failureThreshold: 10_000 }
+    }),
     { excludeTestServices: true, timeout: 60_000 }
   )((it) => {
     it.scoped("claimDeliveries from many fibers at once (separate connections) hands each due delivery out exactly once", () =>
       Effect.gen(function*() {
         const storeId = uniqueStore()
-        yield* subscribe(storeId, "http://127.0.0.1:9/unused")
+        const subscription = yield* subscribe(storeId, "http://127.0.0.1:9/unused")
+        // Room for all of them at once (the default in-flight limit, 10, is tested in endpointIsolation.test.ts).
+        const sql = yield* SqlClient
+        yield* sql`UPDATE webhook_subscriptions SET max_in_flight = 1000 WHERE subscription_id = ${subscription.id}::uuid`
         const ids = yield* createDeliveries(storeId, 150)
         expect(ids).toHaveLength(150)
         const mine = new Set<string>(ids)
@@ -98,7 +108,6 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
         expect(new Set(claimed).size).toBe(150)
         expect(perFiber.filter((got) => got.length > 0).length).toBeGreaterThan(1)
 
-        const sql = yield* SqlClient
         const leases = yield* sql<{ n: number; min: number; max: number }>`
           SELECT count(*)::int AS n,
                  min(extract(epoch FROM lease_expires_at - now()))::float8 AS min,
@@ -246,6 +255,7 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
           storeId,
           eventType: claimed!.event_type,
           attemptNumber: 1,
+          cycleAttempts: 1,
           startedAt: new Date(),
           durationMs: 5,
           httpStatus: 500,

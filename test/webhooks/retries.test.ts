@@ -143,47 +143,54 @@ describe("webhook retries, dead letters and re-triggers (real PostgreSQL and Kaf
         expect(yield* tap.matching((m) => m.value["deliveryId"] === deliveryId)).toHaveLength(1)
       }))
 
-    it.scoped("re-triggering a dead-lettered delivery starts a fresh cycle at once and keeps the history; a delivered one is a 409, an unknown one a 404", () =>
+    it.scoped("re-triggering a dead-lettered delivery starts a fresh cycle at once, marked X-SS3-Replay; attempt numbers run on (6 after 5) while the table starts over; a delivered one is a 409, an unknown one a 404", () =>
       Effect.gen(function*() {
         const tap = yield* tapTopics(webhookOutcomeTopics)
         const receiver = yield* switchableReceiver(503)
         const storeId = uniqueStore()
         yield* subscribe(storeId, `${receiver.url}/hook`)
         yield* publishEvents(topic, [envelope(storeId)])
-        const deliveryId = (yield* nextRequest(receiver.received, "20 seconds")).headers["x-ss3-delivery"] as string
+        const original = yield* nextRequest(receiver.received, "20 seconds")
+        const deliveryId = original.headers["x-ss3-delivery"] as string
+        // A first cycle's attempts are no replay.
+        expect(original.headers["x-ss3-replay"]).toBeUndefined()
         yield* driveToDeadLetter(deliveryId)
         yield* Queue.takeAll(receiver.received)
 
         // Still failing: the re-trigger's attempt goes out at once and the table starts over.
         const retried = yield* adminFetch(`/stores/${storeId}/deliveries/${deliveryId}/retry`, { method: "POST" })
         expect(retried.status).toBe(202)
-        expect(retried.body).toMatchObject({ id: deliveryId, status: "PENDING", attemptNumber: 0 })
+        // The delivery's count is all its attempts so far: the five of the first cycle.
+        expect(retried.body).toMatchObject({ id: deliveryId, status: "PENDING", attemptNumber: 5 })
         const again = yield* nextRequest(receiver.received, "5 seconds")
         expect(again.headers["x-ss3-delivery"]).toBe(deliveryId)
+        expect(again.headers["x-ss3-replay"]).toBe("true")
 
         // Row and history are read in two statements: wait until both show the sixth attempt.
         const [row, history] = yield* eventually(
           Effect.zip(attemptRows(deliveryId), deliveryRow(deliveryId)).pipe(Effect.map(([h, r]) => [r, h] as const)),
           ([r, h]) => h.length === 6 && r.status !== "PENDING"
         )
-        expect(row).toMatchObject({ status: "FAILED", attempt_number: 1 })
+        // Attempt 6, but the first of its cycle: the table's first wait, not a dead letter.
+        expect(row).toMatchObject({ status: "FAILED", attempt_number: 6 })
         const wait = secondsBetween(row.next_retry_at!, history[5]!.started_at)
         expect(wait).toBeGreaterThanOrEqual(table[0]! - 1)
         expect(wait).toBeLessThan(table[0]! + 5)
-        expect(history.map((a) => a.attempt_number)).toEqual([1, 2, 3, 4, 5, 1])
+        expect(history.map((a) => a.attempt_number)).toEqual([1, 2, 3, 4, 5, 6])
 
         // A FAILED delivery can be re-triggered too; this time the receiver takes it.
         yield* receiver.answer(200)
         const failedRetry = yield* adminFetch(`/stores/${storeId}/deliveries/${deliveryId}/retry`, { method: "POST" })
         expect(failedRetry.status).toBe(202)
-        yield* nextRequest(receiver.received, "5 seconds")
+        expect(failedRetry.body).toMatchObject({ status: "PENDING", attemptNumber: 6 })
+        expect((yield* nextRequest(receiver.received, "5 seconds")).headers["x-ss3-replay"]).toBe("true")
         const detail = yield* eventually(
           adminFetch(`/stores/${storeId}/deliveries/${deliveryId}`),
           (r) => r.body?.status === "DELIVERED"
         )
-        expect(detail.body.attemptNumber).toBe(1)
+        expect(detail.body.attemptNumber).toBe(7)
         expect(detail.body.attempts.map((a: any) => [a.attemptNumber, a.httpStatus])).toEqual([
-          [1, 503], [2, 503], [3, 503], [4, 503], [5, 503], [1, 503], [1, 200]
+          [1, 503], [2, 503], [3, 503], [4, 503], [5, 503], [6, 503], [7, 200]
         ])
         yield* tap.waitFor((m) => m.topic === deliveredTopic && m.value["deliveryId"] === deliveryId)
         // One dead letter (the first cycle), one delivered.
@@ -252,9 +259,9 @@ describe("webhook retries, dead letters and re-triggers (real PostgreSQL and Kaf
         const replayed = yield* takeIds(2)
         expect(replayed.sort()).toEqual([...recent].sort())
         for (const id of recent) {
-          const [row, history] = yield* attemptRecorded(id, 1)
-          expect(row).toMatchObject({ status: "DELIVERED", attempt_number: 1 })
-          expect(history.map((a) => a.attempt_number)).toEqual([1, 2, 3, 4, 5, 1])
+          const [row, history] = yield* attemptRecorded(id, 6)
+          expect(row).toMatchObject({ status: "DELIVERED", attempt_number: 6 })
+          expect(history.map((a) => a.attempt_number)).toEqual([1, 2, 3, 4, 5, 6])
         }
         expect(yield* deliveryRow(old!)).toMatchObject({ status: "DEAD_LETTERED", attempt_number: 5 })
         expect(yield* deliveryRow(ok!)).toMatchObject({ status: "DELIVERED", attempt_number: 1 })

@@ -19,11 +19,10 @@ import {
 
 const prefix = `subs-api-${randomUUID().slice(0, 8)}`
 
-/** The random part of a signing secret (after an optional `xxx_` marker), as bytes. */
+/** The random part of a signing secret (`whsec_` + standard base64, as Standard Webhooks has it), as bytes. */
 const secretBytes = (secret: string) => {
-  const random = secret.replace(/^[a-z]+_/, "")
-  expect(random).toMatch(/^[A-Za-z0-9_-]+={0,2}$/)
-  return Buffer.from(random, "base64url")
+  expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+  return Buffer.from(secret.slice("whsec_".length), "base64")
 }
 
 /** Every row of every table of this database, as text, that contains `needle`. */

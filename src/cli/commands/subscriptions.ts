@@ -4,8 +4,8 @@ import { EventSelector, Subscription, SubscriptionId, SubscriptionWithSecret } f
 import { makeAdminClient } from "../client.ts"
 import { CliError } from "../failures.ts"
 import {
-  activeOption, clientCommand, commandGroup, decodeActive, decodeInput, decodeStore, given, nonEmptyList,
-  optionalText, requireChanges, storeOption
+  activeOption, checkInteger, clientCommand, commandGroup, decodeActive, decodeInput, decodeStore, given,
+  nonEmptyList, optionalInteger, optionalText, requireChanges, storeOption
 } from "../options.ts"
 import { deleteByIdCommand, storeListCommand } from "../commandKit.ts"
 import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
@@ -16,6 +16,9 @@ export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "TARGET URL", value: (s) => truncate(s.targetUrl, 60) },
   { header: "EVENTS", value: (s) => truncate(s.events.join(","), 60) },
   { header: "ACTIVE", value: (s) => (s.isActive ? "yes" : "no") },
+  { header: "HEALTH", value: (s) => s.health?.state ?? "-" },
+  { header: "FAILING", value: (s) => (s.health ? String(s.health.consecutiveFailures) : "-"), align: "right" },
+  { header: "BACKLOG", value: (s) => (s.health ? String(s.health.backlog) : "-"), align: "right" },
   { header: "CREATED", value: (s) => formatTime(s.createdAt) }
 ]
 
@@ -41,6 +44,17 @@ const subscriptionFields = (s: Subscription) =>
     ["target url", s.targetUrl],
     ["events", s.events.join(" ")],
     ["active", s.isActive ? "yes" : "no"],
+    ...(s.disabledReason !== null ? [["disabled because", s.disabledReason] as const] : []),
+    ["max in flight", String(s.maxInFlight)],
+    ...(s.health
+      ? [
+        ["health", s.health.state] as const,
+        ["failures in a row", String(s.health.consecutiveFailures)] as const,
+        ["last success", formatTime(s.health.lastSuccessAt)] as const,
+        ["last failure", formatTime(s.health.lastFailureAt)] as const,
+        ["backlog", String(s.health.backlog)] as const
+      ]
+      : []),
     ["created", formatTime(s.createdAt)],
     ["updated", formatTime(s.updatedAt)]
   ])
@@ -161,17 +175,28 @@ const deleteCommand = deleteByIdCommand({
 
 const rotateCommand = clientCommand(
   "rotate",
-  { id: idArg, store: storeOption },
+  {
+    id: idArg,
+    store: storeOption,
+    overlapSeconds: optionalInteger(
+      "overlap-seconds",
+      "How long the old secret still signs too (webhook-signature carries both): default 86400, 0 ends it at once."
+    )
+  },
   (input) =>
     Effect.gen(function*() {
       const path = yield* idOf(input)
+      const overlapSeconds = yield* checkInteger("--overlap-seconds", input.overlapSeconds, 0, 30 * 86_400)
       const client = yield* makeAdminClient(input)
-      yield* printWithSecret(input.json, yield* client.webhooks.rotateSecret({ path }))
+      yield* printWithSecret(input.json, yield* client.webhooks.rotateSecret({ path, payload: given({ overlapSeconds }) }))
     }),
   {
     description: "Replace a subscription's signing secret: deliveries from now on are signed with the new one, " +
-      "printed once.",
-    examples: ["subscriptions rotate 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
+      "printed once; during the overlap the old one signs too.",
+    examples: [
+      "subscriptions rotate 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1",
+      "subscriptions rotate 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1 --overlap-seconds 0"
+    ]
   }
 )
 

@@ -12,6 +12,10 @@ import {
   DeliveryPage,
   DeliveryStats,
   DeliveryStatsParams,
+  Recovered,
+  RecoverDeliveries,
+  RotateSecret,
+  RotateSecretBody,
   Subscription,
   SubscriptionId,
   SubscriptionWithSecret,
@@ -56,9 +60,23 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
   )
   .add(
     HttpApiEndpoint.post("rotateSecret")`/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`
+      // No body at all is the default overlap (an empty body reads as null).
+      .setPayload(Schema.compose(RotateSecretBody, strict(RotateSecret)))
       .addSuccess(SubscriptionWithSecret)
+      .addError(InvalidRequest)
       .addError(NotFound)
-      .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one")
+      .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one. The previous one keeps signing for overlapSeconds")
+  )
+  .add(
+    HttpApiEndpoint.post("recover")`/stores/${storeId}/webhooks/${subscriptionId}/recover`
+      .setPayload(strict(RecoverDeliveries))
+      .addSuccess(Recovered, { status: 202 })
+      .addError(NotFound)
+      .addError(InvalidRequest)
+      .annotate(
+        OpenApi.Summary,
+        "Queue again every delivery since `since` that did not succeed; switches the subscription on and closes its breaker"
+      )
   )
   .add(
     HttpApiEndpoint.get("listDeliveries")`/stores/${storeId}/deliveries`

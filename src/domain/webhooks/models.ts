@@ -20,10 +20,28 @@ const TargetUrl = Schema.String.pipe(
   Schema.maxLength(2048),
   Schema.annotations({ description: "https URL the events are POSTed to" })
 )
+/** Attempts of one subscription in flight at once (default 10). */
+export const defaultMaxInFlight = 10
+const MaxInFlight = Schema.Int.pipe(
+  Schema.between(1, 1000),
+  Schema.annotations({ description: "Attempts of this subscription in flight at once (default 10)" })
+)
+
 const Events = Schema.Array(EventSelector).pipe(
   Schema.minItems(1, { message: () => "must name at least one event type (or \"*\")" }),
   Schema.maxItems(100)
 )
+
+/** An endpoint's health as the engine sees it (updated by every recorded attempt). */
+export const SubscriptionHealth = Schema.Struct({
+  /** disabled: switched off; paused: its breaker is open; failing: failed last time; healthy otherwise. */
+  state: Schema.Literal("healthy", "failing", "paused", "disabled"),
+  consecutiveFailures: Schema.Int,
+  lastSuccessAt: Schema.NullOr(Schema.DateTimeUtc),
+  lastFailureAt: Schema.NullOr(Schema.DateTimeUtc),
+  /** Deliveries waiting (PENDING or FAILED). */
+  backlog: Schema.Int
+})
 
 export class Subscription extends Schema.Class<Subscription>("Subscription")({
   id: SubscriptionId,
@@ -32,6 +50,11 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   targetUrl: Schema.String,
   events: Schema.Array(Schema.String),
   isActive: Schema.Boolean,
+  // Added by issue 12; optional when decoding, so clients read answers of servers without them too.
+  /** Why the engine switched it off (410 Gone, failing for too long); null when on, or switched off by an admin. */
+  disabledReason: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  maxInFlight: Schema.optionalWith(Schema.Int, { default: () => defaultMaxInFlight }),
+  health: Schema.optional(SubscriptionHealth),
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc
 }) {}
@@ -40,15 +63,45 @@ export const CreateSubscription = Schema.Struct({
   name: Name,
   targetUrl: TargetUrl,
   events: Events,
-  isActive: Schema.optional(Schema.Boolean)
+  isActive: Schema.optional(Schema.Boolean),
+  maxInFlight: Schema.optional(MaxInFlight)
 })
 
 export const UpdateSubscription = Schema.Struct({
   name: Schema.optional(Name),
   targetUrl: Schema.optional(TargetUrl),
   events: Schema.optional(Events),
-  isActive: Schema.optional(Schema.Boolean)
+  isActive: Schema.optional(Schema.Boolean),
+  maxInFlight: Schema.optional(MaxInFlight)
 })
+
+/** How long the previous secret keeps signing after a rotation: a day unless said otherwise, at most 30 days. */
+export const defaultRotationOverlapSeconds = 86_400
+
+const maxOverlapSeconds = 30 * 86_400
+const overlapDescription = "Seconds the previous secret keeps signing beside the new one (default 86400; 0 ends it at once)"
+
+/** `POST …/secret/rotate` takes this body, or none at all. */
+export const RotateSecret = Schema.Struct({
+  overlapSeconds: Schema.optional(
+    Schema.Int.pipe(Schema.between(0, maxOverlapSeconds)).annotations({ description: overlapDescription })
+  )
+})
+
+/**
+ * What the body decodes from: no body at all (which reads as null) is `{}`.
+ * Not a union with null, so a bad body's errors name its fields only; the
+ * OpenAPI document shows the object.
+ */
+export const RotateSecretBody = Schema.Unknown.annotations({
+  jsonSchema: {
+    type: "object",
+    properties: { overlapSeconds: { type: "integer", minimum: 0, maximum: maxOverlapSeconds, description: overlapDescription } },
+    additionalProperties: false
+  }
+}).pipe(
+  Schema.transform(Schema.Unknown, { strict: true, decode: (body) => body ?? {}, encode: (body) => body })
+)
 
 /** Create and rotate answer with the signing secret: the only times it is shown. */
 export class SubscriptionWithSecret extends Subscription.extend<SubscriptionWithSecret>("SubscriptionWithSecret")({
@@ -128,6 +181,17 @@ export const BulkRetryResult = Schema.Struct({
   retried: Schema.Int,
   matching: Schema.optional(Schema.Int)
 })
+
+/**
+ * `POST …/webhooks/{id}/recover`: every delivery of the subscription created
+ * since then that did not succeed is queued again (a new cycle, marked as a
+ * replay); the subscription is switched on again and its breaker closed.
+ */
+export const RecoverDeliveries = Schema.Struct({
+  since: Schema.DateTimeUtc.annotations({ description: "ISO-8601 time: deliveries created at or after it are queued again" })
+})
+
+export const Recovered = Schema.Struct({ recovered: Schema.Int })
 
 /** GET …/deliveries/stats: attempts per minute by outcome over the last `minutes`, and what is waiting. */
 export const DeliveryStats = Schema.Struct({

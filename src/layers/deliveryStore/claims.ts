@@ -11,10 +11,15 @@ const ClaimedRow = Schema.Struct({
   store_id: Schema.String,
   event_type: Schema.String,
   attempt_number: Schema.Number,
+  cycle_attempts: Schema.Number,
+  replay: Schema.Boolean,
+  occurred_at: Schema.NullOr(Schema.String),
   /** jsonb as `pg` parses it; compact JSON again is the exact bytes POSTed and signed (the same on every retry). */
   body: Schema.Unknown,
   target_url: Schema.NullOr(Schema.String),
   secret_version: Schema.NullOr(Schema.Number),
+  previous_secret_active: Schema.Boolean,
+  probe: Schema.Boolean,
   payload_bytes: Schema.Number
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
@@ -28,29 +33,56 @@ const defaultMaxBytes = 64 * 1024 * 1024
  * once without two of them getting the same row, and the lease keeps it
  * theirs after commit. Only deliveries whose subscription or config is active:
  * a paused one's backlog must not fill the batch and starve everyone else's.
+ * A webhook subscription has an in-flight limit: deliveries of one already
+ * holding that many leases are passed over (so a slow receiver's backlog
+ * never fills the batch either), and at most its room is taken per claim. Two
+ * instances claiming at the same moment may each see the same room, so across
+ * instances the limit can be passed briefly by what they claimed together.
+ * While an endpoint's breaker is open its deliveries wait, but for one probe
+ * at a time once the probe's time has come.
  * Rows are taken oldest first while their payloads fit the byte budget (the
  * first always does), so a claim never loads more than the engine can hold.
  */
 export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
-  const target = options.lane === "webhook"
-    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id`
+  const webhook = options.lane === "webhook"
+  const target = webhook
+    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id
+          CROSS JOIN LATERAL (
+            SELECT count(*)::int AS held FROM webhook_deliveries l
+            WHERE l.subscription_id = d.subscription_id AND l.lease_expires_at IS NOT NULL
+          ) h`
     : sql`JOIN connector_configs t ON t.config_id = d.config_id`
-  const columns = options.lane === "webhook"
-    ? sql`t.target_url, t.secret_version`
-    : sql`NULL::text AS target_url, NULL::int AS secret_version`
+  const columns = webhook
+    ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active,
+          t.paused_until IS NOT NULL AS probe,
+          CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END - h.held AS room`
+    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe,
+          ${options.limit}::int AS room`
   return sql`
     WITH candidates AS (
-      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, ${columns}
+      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, coalesce(d.subscription_id, d.config_id) AS target_id, ${columns}
       FROM webhook_deliveries d ${target}
       WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
         AND t.is_active
+        ${
+    webhook
+      // An open breaker lets one probe out once its time has come; otherwise the in-flight limit.
+      ? sql`AND h.held < CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END
+            AND (t.paused_until IS NULL OR t.paused_until <= now())`
+      : sql``
+  }
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
       FOR UPDATE OF d SKIP LOCKED
+    ), within_room AS (
+      SELECT * FROM (
+        SELECT c.*, row_number() OVER (PARTITION BY c.target_id ORDER BY c.next_retry_at, c.delivery_id) AS nth FROM candidates c
+      ) ranked
+      WHERE nth <= room
     ), within_budget AS (
       SELECT * FROM (
-        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM candidates c
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM within_room c
       ) sized
       WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
     )
@@ -59,8 +91,8 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     FROM within_budget w
     WHERE d.delivery_id = w.delivery_id
     RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
-              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number,
-              d.event_payload AS body, w.target_url, w.secret_version, d.payload_bytes`.pipe(
+              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
+              d.event_payload ->> 'occurredAt' AS occurred_at, d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, w.probe, d.payload_bytes`.pipe(
     persistence("claim"),
     Effect.flatMap((rows) =>
       decodeClaimed(rows).pipe(

@@ -40,6 +40,7 @@ export const record = (sql: SqlClient) =>
       UPDATE webhook_deliveries d SET
         status = u.status::webhook_delivery_status,
         attempt_number = u.attempt_number,
+        cycle_attempts = u.cycle_attempts,
         http_status = u.http_status,
         response_body = u.response_body,
         next_retry_at = CASE WHEN u.retry_in_ms IS NULL THEN NULL
@@ -50,8 +51,8 @@ export const record = (sql: SqlClient) =>
         updated_at = now()
       FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
                   ${col((r) => r.attemptNumber)}::int[], ${col((r) => r.httpStatus)}::int[],
-                  ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[])
-           AS u(delivery_id, status, attempt_number, http_status, response_body, retry_in_ms)
+                  ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[], ${col((r) => r.cycleAttempts)}::int[])
+           AS u(delivery_id, status, attempt_number, http_status, response_body, retry_in_ms, cycle_attempts)
       WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
         AND d.status IN ('PENDING', 'FAILED')
       RETURNING d.delivery_id::text AS delivery_id`.pipe(persistence("record attempts"))

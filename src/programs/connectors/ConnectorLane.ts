@@ -26,6 +26,7 @@ const runResult = (
   storeId: delivery.store_id,
   eventType: delivery.event_type,
   attemptNumber: delivery.attempt_number + 1,
+  cycleAttempts: delivery.cycle_attempts + 1,
   startedAt,
   durationMs,
   httpStatus: null,
@@ -37,7 +38,7 @@ const runResult = (
 /** A failed run: retryable ones (and unexpected failures) follow the retry table, final ones are dead-lettered. */
 const failed = (delivery: ClaimedDelivery, configId: string, error: ConnectorError | string, startedAt: Date, durationMs: number) => {
   const retryable = typeof error === "string" ? true : error.retryable
-  const next = retryable ? delayAfterFailedAttempt(delivery.attempt_number + 1) : Option.none()
+  const next = retryable ? delayAfterFailedAttempt(delivery.cycle_attempts + 1) : Option.none()
   const summary = (typeof error === "string" ? error : `${error.kind}: ${error.message}`).slice(0, 1000)
   return runResult(delivery, configId, startedAt, durationMs, {
     connector: null,

@@ -1,4 +1,4 @@
-import { Effect, Metric } from "effect"
+import { Effect, Metric, MetricBoundaries } from "effect"
 import type { Lane } from "../../services/DeliveryStore.ts"
 
 /**
@@ -49,3 +49,10 @@ export const countRestart = (loop: string) => Metric.increment(Metric.tagged(loo
 
 export const countReleased = (by: "sweeper" | "shutdown", n: number) =>
   n === 0 ? Effect.void : Metric.incrementBy(Metric.tagged(claimsReleased, "by", by), n)
+
+/** Event `occurredAt` → the receiver's 2xx: what a subscriber waits for an event, retries included. */
+export const webhookDeliveryLatency = Metric.histogram(
+  "webhook_delivery_latency_seconds",
+  MetricBoundaries.fromIterable([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 86_400]),
+  "Time from an event's occurredAt to the receiver's 2xx answer, in seconds"
+)

@@ -27,6 +27,8 @@ export interface DeliveryTimingsShape {
   readonly postponeDelay: Duration.DurationInput
   /** At shutdown, results are written for at most this long when the database is unreachable. */
   readonly shutdownWriteTimeout: Duration.DurationInput
+  /** How often the webhook backlog and endpoint states are read for /metrics. */
+  readonly backlogSampleInterval: Duration.DurationInput
 }
 
 export const defaultDeliveryTimings: DeliveryTimingsShape = {
@@ -42,7 +44,8 @@ export const defaultDeliveryTimings: DeliveryTimingsShape = {
   connectorLeaseSeconds: 30,
   maxBytesInHand: 64 * 1024 * 1024,
   postponeDelay: "5 seconds",
-  shutdownWriteTimeout: "20 seconds"
+  shutdownWriteTimeout: "20 seconds",
+  backlogSampleInterval: "15 seconds"
 }
 
 export class DeliveryTimings extends Context.Reference<DeliveryTimings>()("integration-service/DeliveryTimings", {

@@ -7,6 +7,7 @@ import { ServiceUnavailable } from "../../domain/api/errors.ts"
 import { QuarantinedEvent, ServiceStatus, SetAsideMessage } from "../../domain/api/OpsApi.ts"
 import { OpsStatus } from "../../services/OpsStatus.ts"
 import type { LaneBacklog } from "../../services/OpsStatus.ts"
+import { WebhookGauges } from "../webhooks/WebhookGauges.ts"
 import { makeProbes } from "./probes.ts"
 import { renderPrometheus } from "./prometheus.ts"
 
@@ -50,7 +51,10 @@ export const OpsHandlers = HttpApiBuilder.group(Api, "ops", (handlers) =>
   }))
 
 export const MetricsHandlers = HttpApiBuilder.group(Api, "metrics", (handlers) =>
-  Effect.succeed(
+  Effect.map(WebhookGauges, (gauges) =>
     // Scraped every few seconds: not worth a log line each.
-    handlers.handle("metrics", () => HttpMiddleware.withLoggerDisabled(Effect.map(Metric.snapshot, renderPrometheus)))
+    handlers.handle("metrics", () =>
+      HttpMiddleware.withLoggerDisabled(
+        Effect.zipWith(Metric.snapshot, gauges.samples, (pairs, samples) => renderPrometheus(pairs, samples))
+      ))
   ))

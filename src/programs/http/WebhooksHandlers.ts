@@ -3,6 +3,7 @@ import { DateTime, Effect } from "effect"
 import { Subscriptions } from "../webhooks/Subscriptions.ts"
 import { WebhookDeliveries } from "../webhooks/WebhookDeliveries.ts"
 import { Api } from "../../domain/api/Api.ts"
+import { defaultRotationOverlapSeconds } from "../../domain/webhooks/models.ts"
 import { outagesAnswered } from "./outages.ts"
 
 export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers) =>
@@ -16,7 +17,10 @@ export const WebhooksHandlers = HttpApiBuilder.group(Api, "webhooks", (handlers)
       .handle("show", outagesAnswered(({ path }) => subscriptions.show(path.storeId, path.id)))
       .handle("update", outagesAnswered(({ path, payload }) => subscriptions.update(path.storeId, path.id, payload)))
       .handle("delete", outagesAnswered(({ path }) => subscriptions.remove(path.storeId, path.id)))
-      .handle("rotateSecret", outagesAnswered(({ path }) => subscriptions.rotateSecret(path.storeId, path.id)))
+      .handle("rotateSecret", outagesAnswered(({ path, payload }) =>
+        subscriptions.rotateSecret(path.storeId, path.id, payload.overlapSeconds ?? defaultRotationOverlapSeconds)))
+      .handle("recover", outagesAnswered(({ path, payload }) =>
+        subscriptions.recover(path.storeId, path.id, DateTime.toDate(payload.since))))
       .handle("listDeliveries", outagesAnswered(({ path, urlParams }) =>
         deliveries.list(path.storeId, {
           ...urlParams,

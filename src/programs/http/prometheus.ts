@@ -17,7 +17,22 @@ const labels = (pairs: ReadonlyArray<readonly [string, string]>) =>
 const num = (n: number | bigint) =>
   typeof n === "bigint" ? n.toString() : Number.isNaN(n) ? "NaN" : n === Infinity ? "+Inf" : n === -Infinity ? "-Inf" : String(n)
 
-export const renderPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): string => {
+/**
+ * A gauge value read at scrape time rather than kept in Effect's registry:
+ * series whose label set changes between scrapes (the top-N endpoints by
+ * backlog age) must disappear when they drop out, which a registered gauge never does.
+ */
+export interface GaugeSample {
+  readonly name: string
+  readonly help: string
+  readonly labels: ReadonlyArray<readonly [string, string]>
+  readonly value: number
+}
+
+export const renderPrometheus = (
+  pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>,
+  samples: ReadonlyArray<GaugeSample> = []
+): string => {
   const families = new Map<string, { type: string; help: string; lines: Array<string> }>()
   const family = (name: string, type: string, help: string | undefined) => {
     let f = families.get(name)
@@ -55,6 +70,10 @@ export const renderPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Unty
       }
       f.lines.push(`${name}_sum${labels(tags)} ${num(state.sum)}`, `${name}_count${labels(tags)} ${state.count}`)
     }
+  }
+  for (const sample of samples) {
+    const name = sanitizeName(sample.name)
+    family(name, "gauge", sample.help).lines.push(`${name}${labels(sample.labels)} ${num(sample.value)}`)
   }
   const out: Array<string> = []
   for (const [name, f] of [...families.entries()].sort(([a], [b]) => a.localeCompare(b))) {

@@ -1,6 +1,6 @@
-import { Cache, Data, Duration, Effect, Encoding, Exit, Option, Redacted } from "effect"
+import { Cache, Data, Duration, Effect, Exit, Option, Redacted } from "effect"
 import type { SubscriptionId } from "../../domain/webhooks/models.ts"
-import { importSigningKey, type SigningKey } from "../../domain/webhooks/signature.ts"
+import { importSigningKeys, newSecretString, type SigningKeys } from "../../domain/webhooks/signature.ts"
 import { Vault, type VaultError } from "../../services/Vault.ts"
 
 export class SigningSecretMissing extends Data.TaggedError("SigningSecretMissing")<{
@@ -22,17 +22,23 @@ export class SigningSecretInvalid extends Data.TaggedError("SigningSecretInvalid
 
 const secretPath = (id: string) => `integration-service/webhook/${id}`
 
-/** 32 random bytes, base64url, behind a prefix that says what it is. */
-const generateSecret = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return Redacted.make(`whsec_${Encoding.encodeBase64Url(bytes)}`)
+/** `whsec_` + standard base64 of 32 random bytes, as Standard Webhooks receivers expect it. */
+const generateSecret = () => Redacted.make(newSecretString())
+
+/** The keys an attempt signs with: the current secret's, and during a rotation's overlap the previous one's. */
+export interface SubscriptionKeys {
+  readonly current: SigningKeys
+  readonly previous: Option.Option<SigningKeys>
 }
 
 /**
- * Per-subscription HMAC secrets: written to Vault, read back into an
- * in-process cache of signing keys keyed by (subscription, secret version).
- * A rotation bumps the version in the database, so the next delivery on any
- * instance misses the cache and reads the new secret: no Vault read per delivery.
+ * Per-subscription HMAC secrets: written to Vault (key `secret`, and during a
+ * rotation's overlap `previous`), read back into an in-process cache of
+ * signing keys keyed by (subscription, secret version). A rotation bumps the
+ * version in the database, so the next delivery on any instance misses the
+ * cache and reads the new secret: no Vault read per delivery. Whether the
+ * previous secret still signs is the database's to say (its overlap ends at a
+ * time), not the cache's.
  */
 export class SigningSecrets extends Effect.Service<SigningSecrets>()("integration-service/SigningSecrets", {
   effect: Effect.gen(function*() {
@@ -44,13 +50,24 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       lookup: (cacheKey: string) => {
         const id = cacheKey.slice(0, cacheKey.indexOf("@"))
         return vault.read(secretPath(id)).pipe(
-          Effect.flatMap((secret): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid> =>
+          Effect.flatMap((secret): Effect.Effect<SubscriptionKeys, SigningSecretMissing | SigningSecretInvalid> =>
             Option.match(Option.flatMap(secret, (data) => Option.fromNullable(data["secret"])), {
               onNone: () => Effect.fail(new SigningSecretMissing({ subscriptionId: id })),
               onSome: (value) =>
                 Redacted.value(value).length === 0
                   ? Effect.fail(new SigningSecretInvalid({ subscriptionId: id }))
-                  : importSigningKey(Redacted.value(value))
+                  : Effect.all({
+                    current: importSigningKeys(Redacted.value(value)),
+                    previous: Option.match(
+                      Option.flatMap(secret, (data) => Option.fromNullable(data["previous"])).pipe(
+                        Option.filter((p) => Redacted.value(p).length > 0)
+                      ),
+                      {
+                        onNone: () => Effect.succeed(Option.none<SigningKeys>()),
+                        onSome: (p) => Effect.map(importSigningKeys(Redacted.value(p)), Option.some)
+                      }
+                    )
+                  })
             })
           )
         )
@@ -63,12 +80,29 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
       return Effect.as(vault.write(secretPath(id), { secret }), secret)
     }
 
+    /**
+     * A new secret at the same path; with `keepPrevious` the one it replaces is
+     * kept beside it (a secret older than that is dropped). Callers then bump
+     * the version and say until when the previous one signs.
+     */
+    const rotate = (id: SubscriptionId, keepPrevious: boolean) =>
+      Effect.gen(function*() {
+        const secret = generateSecret()
+        const current = keepPrevious
+          ? Option.flatMap(yield* vault.read(secretPath(id)), (data) => Option.fromNullable(data["secret"]))
+          : Option.none()
+        yield* vault.write(
+          secretPath(id),
+          Option.match(current, { onNone: () => ({ secret }), onSome: (previous) => ({ secret, previous }) })
+        )
+        return secret
+      })
+
     return {
       create,
-      /** Rotation is a new secret at the same path; callers then bump the version. */
-      rotate: create,
+      rotate,
       remove: (id: SubscriptionId) => vault.delete(secretPath(id)),
-      key: (id: string, version: number): Effect.Effect<SigningKey, SigningSecretMissing | SigningSecretInvalid | VaultError> =>
+      key: (id: string, version: number): Effect.Effect<SubscriptionKeys, SigningSecretMissing | SigningSecretInvalid | VaultError> =>
         keys.get(`${id}@${version}`)
     }
   })

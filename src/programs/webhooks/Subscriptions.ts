@@ -5,6 +5,7 @@ import type { NewSubscription, SubscriptionPatch } from "../../services/Subscrip
 import { SubscriptionsRepo } from "../../services/SubscriptionsRepo.ts"
 import { InvalidRequest, NotFound } from "../../domain/api/errors.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
+import { signalWebhooks } from "../delivery/DeliverySignals.ts"
 import { checkTargetUrl } from "./targetUrl.ts"
 
 const notFound = NotFound.of("webhook subscription")
@@ -54,11 +55,18 @@ export class Subscriptions extends Effect.Service<Subscriptions>()("integration-
             Effect.catchAll((error) => Effect.logWarning("could not delete a signing secret from Vault", error))
           )
         }),
-      rotateSecret: (storeId: string, id: SubscriptionId) =>
+      /** The previous secret keeps signing beside the new one for `overlapSeconds` (receivers switch without a gap). */
+      recover: (storeId: string, id: SubscriptionId, since: Date) =>
+        Effect.gen(function*() {
+          const ids = yield* repo.recover(storeId, id, since).pipe(Effect.flatMap(found))
+          yield* signalWebhooks(ids)
+          return { recovered: ids.length }
+        }),
+      rotateSecret: (storeId: string, id: SubscriptionId, overlapSeconds: number) =>
         Effect.gen(function*() {
           yield* repo.find(storeId, id).pipe(Effect.flatMap(found))
-          const secret = yield* secrets.rotate(id)
-          const rotated = yield* repo.bumpSecretVersion(storeId, id).pipe(Effect.flatMap(found))
+          const secret = yield* secrets.rotate(id, overlapSeconds > 0)
+          const rotated = yield* repo.bumpSecretVersion(storeId, id, overlapSeconds).pipe(Effect.flatMap(found))
           return SubscriptionWithSecret.make({ ...rotated.subscription, signingSecret: Redacted.value(secret) })
         })
     }

@@ -1,15 +1,23 @@
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Metric, Option } from "effect"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
-import { sign } from "../../domain/webhooks/signature.ts"
+import {
+  deadLetteredTopic,
+  deliveredTopic,
+  encodeDeadLettered,
+  encodeDelivered,
+  encodeEndpointDisabled,
+  endpointDisabledTopic
+} from "../../domain/webhooks/events.ts"
+import { defaultBreakerPolicy, tallyAttempts } from "../../domain/webhooks/breaker.ts"
+import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "../../domain/webhooks/receiverSignals.ts"
+import { sign, signStandard } from "../../domain/webhooks/signature.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { webhookDeliveryLatency } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
-
-export const deliveredTopic = "webhook.delivered"
-export const deadLetteredTopic = "webhook.dead_lettered"
 
 const encoder = new TextEncoder()
 
@@ -17,13 +25,26 @@ type Response =
   | { readonly _tag: "Response"; readonly response: OutboundResponse }
   | { readonly _tag: "Error"; readonly error: string; readonly durationMs: number }
 
-/** The delivery's next state after attempt `attemptNumber`, per the retry table. */
+/**
+ * The delivery's next state after this attempt, per the retry table at the
+ * cycle's position (attempt numbers themselves run on across re-triggers).
+ * A receiver's `Retry-After` (on 429/503) can only make the wait longer. A
+ * `410 Gone` spends none of the cycle: the subscription is disabled and the
+ * delivery waits, due, for it to be switched on again. Neither does a failed
+ * probe of an open breaker: the delivery waits, due, for the next probe.
+ */
 const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
   const attemptNumber = delivery.attempt_number + 1
-  const ok = response._tag === "Response" && response.response.status >= 200 && response.response.status < 300
-  const next = ok ? Option.none() : delayAfterFailedAttempt(attemptNumber)
+  const httpStatus = response._tag === "Response" ? response.response.status : null
+  const ok = httpStatus !== null && httpStatus >= 200 && httpStatus < 300
+  const spendsNothing = !ok && (httpStatus === goneStatus || delivery.probe)
+  const cycleAttempts = spendsNothing ? delivery.cycle_attempts : delivery.cycle_attempts + 1
+  const next = ok ? Option.none() : spendsNothing ? Option.some(Duration.zero) : delayAfterFailedAttempt(cycleAttempts)
   const status = ok ? "DELIVERED" as const : Option.isSome(next) ? "FAILED" as const : "DEAD_LETTERED" as const
   const lastFailure = response._tag === "Response" ? `HTTP ${response.response.status}` : response.error
+  const asked = response._tag === "Response" && honoursRetryAfter(response.response.status)
+    ? retryAfterMs(response.response.headers["retry-after"], startedAt.getTime() + response.response.durationMs)
+    : Option.none()
   return {
     deliveryId: delivery.delivery_id,
     subscriptionId: delivery.subscription_id,
@@ -31,16 +52,43 @@ const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response
     storeId: delivery.store_id,
     eventType: delivery.event_type,
     attemptNumber,
+    cycleAttempts,
     startedAt,
     durationMs: response._tag === "Response" ? response.response.durationMs : response.durationMs,
     httpStatus: response._tag === "Response" ? response.response.status : null,
     responseBody: response._tag === "Response" ? response.response.body : null,
     error: response._tag === "Error" ? response.error : null,
     status,
-    retryInMs: Option.match(next, { onNone: () => null, onSome: Duration.toMillis }),
-    reason: status === "DEAD_LETTERED" ? `${attemptNumber} attempts failed; the last: ${lastFailure}` : null
+    retryInMs: Option.match(next, { onNone: () => null, onSome: (d) => waitBeforeRetry(Duration.toMillis(d), asked) }),
+    reason: status === "DEAD_LETTERED" ? `${cycleAttempts} attempts failed; the last: ${lastFailure}` : null
   }
 }
+
+/** Event occurredAt → this 2xx, when the envelope's time reads as one. */
+const observeLatency = (delivery: ClaimedDelivery, answeredMs: number) => {
+  const occurred = delivery.occurred_at === null ? Number.NaN : Date.parse(delivery.occurred_at)
+  return Number.isNaN(occurred)
+    ? Effect.void
+    : Metric.update(webhookDeliveryLatency, Math.max(0, answeredMs - occurred) / 1000)
+}
+
+/** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
+const outcomeMessages = (recorded: ReadonlyArray<AttemptResult>) =>
+  recorded.flatMap((r) =>
+    r.status === "DELIVERED"
+      ? [{
+        topic: deliveredTopic,
+        key: r.storeId,
+        value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
+      }]
+      : r.status === "DEAD_LETTERED"
+      ? [{
+        topic: deadLetteredTopic,
+        key: r.storeId,
+        value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
+      }]
+      : []
+  )
 
 /**
  * Webhook deliveries in the engine: one attempt is a POST of the stored
@@ -56,6 +104,7 @@ export const makeWebhookLane = Effect.gen(function*() {
   const http = yield* HttpOut
   const secrets = yield* SigningSecrets
   const store = yield* DeliveryStore
+  const breaker = config.webhook.breaker ?? defaultBreakerPolicy
   const httpsOnly = config.mode === "live" && !config.webhook.allowInsecureTargets
   const postponeMs = millis(timings.postponeDelay)
 
@@ -84,7 +133,14 @@ export const makeWebhookLane = Effect.gen(function*() {
         return attempted({ _tag: "Error", error: `${key.left._tag}: ${key.left.message}`, durationMs: 0 })
       }
       const body = encoder.encode(delivery.body)
-      const signature = yield* sign(key.right, body)
+      // Standard Webhooks: this attempt's time, signed with the delivery id and the body (replay protection).
+      const timestamp = Math.floor(startedMs / 1000)
+      // During a rotation's overlap both secrets sign webhook-signature, the new one first; X-SS3-Signature is the new one's.
+      const signature = yield* sign(key.right.current.ss3, body)
+      const signers = [key.right.current, ...(delivery.previous_secret_active ? Option.toArray(key.right.previous) : [])]
+      const standardSignature = (yield* Effect.forEach(signers, (keys) =>
+        signStandard(keys.standard, delivery.delivery_id, timestamp, body)
+      )).join(" ")
       const response = yield* http.request({
         method: "POST",
         url: targetUrl,
@@ -92,13 +148,20 @@ export const makeWebhookLane = Effect.gen(function*() {
           "content-type": "application/json",
           "x-ss3-event": delivery.event_type,
           "x-ss3-delivery": delivery.delivery_id,
-          "x-ss3-signature": signature
+          "x-ss3-signature": signature,
+          "webhook-id": delivery.delivery_id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": standardSignature,
+          ...(delivery.replay ? { "x-ss3-replay": "true" } : {})
         },
         body
       }).pipe(
         Effect.map((response): Response => ({ _tag: "Response", response })),
         Effect.catchAll((error) => Effect.succeed<Response>({ _tag: "Error", error: error.message, durationMs: error.durationMs }))
       )
+      if (response._tag === "Response" && response.response.status >= 200 && response.response.status < 300) {
+        yield* observeLatency(delivery, startedMs + response.response.durationMs)
+      }
       return attempted(response)
     }).pipe(
       Effect.withSpan("webhooks.attempt", {
@@ -106,23 +169,60 @@ export const makeWebhookLane = Effect.gen(function*() {
       })
     )
 
-  // Only outcomes that end a delivery are announced: delivered, or dead-lettered.
+  /**
+   * Endpoint health, then what is switched off: a 410 Gone at once, an endpoint
+   * failing without a success for too long. Each disable is announced once
+   * (by the batch that found the subscription still on).
+   */
+  const disableGone = (recorded: ReadonlyArray<AttemptResult>) =>
+    Effect.gen(function*() {
+      const webhooks = recorded.filter((r) => r.subscriptionId !== null)
+      const gone = webhooks.filter((r) => r.httpStatus === goneStatus)
+      const { breakers, failing } = yield* store.noteEndpointAttempts(
+        tallyAttempts(webhooks.filter((r) => r.httpStatus !== goneStatus).map((r) => ({
+          subscriptionId: r.subscriptionId!,
+          ok: r.status === "DELIVERED",
+          at: r.startedAt
+        }))),
+        breaker
+      )
+      for (const b of breakers) {
+        yield* (b.change === "opened"
+          ? Effect.logWarning("webhook endpoint paused: its circuit breaker opened; one probe per interval")
+          : Effect.logInfo("webhook endpoint resumed: its circuit breaker closed")).pipe(
+            Effect.annotateLogs({ subscriptionId: b.subscriptionId, storeId: b.storeId, consecutiveFailures: b.consecutiveFailures })
+          )
+      }
+      const requests = [
+        ...gone.map((r) => ({
+          subscriptionId: r.subscriptionId!,
+          reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
+        })),
+        ...failing.map((f) => ({
+          subscriptionId: f.subscriptionId,
+          reason: `failing without a success since ${f.failingSince.toISOString()} (longer than ${
+            Duration.format(breaker.disableAfter)
+          })`
+        }))
+      ]
+      return requests.length === 0 ? [] : yield* store.disableSubscriptions(requests)
+    })
+
+  // Announced: outcomes that end a delivery (delivered, dead-lettered), and endpoints switched off.
   const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
-    store.enqueueOutbox(recorded.flatMap((r) =>
-      r.status === "DELIVERED"
-        ? [{
-          topic: deliveredTopic,
-          key: r.storeId,
-          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, eventType: r.eventType })
-        }]
-        : r.status === "DEAD_LETTERED"
-        ? [{
-          topic: deadLetteredTopic,
-          key: r.storeId,
-          value: JSON.stringify({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId, storeId: r.storeId, reason: r.reason })
-        }]
-        : []
-    ))
+    Effect.gen(function*() {
+      const disabled = yield* disableGone(recorded)
+      for (const d of disabled) {
+        yield* Effect.logWarning("webhook endpoint disabled; its waiting deliveries are kept").pipe(
+          Effect.annotateLogs({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+        )
+      }
+      yield* store.enqueueOutbox([...outcomeMessages(recorded), ...disabled.map((d) => ({
+        topic: endpointDisabledTopic,
+        key: d.storeId,
+        value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+      }))])
+    })
 
   return {
     lane: "webhook",
