@@ -17,12 +17,6 @@ const encoder = new TextEncoder()
 /** WebCrypto's key type, named without the DOM library. */
 export type SigningKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
-/** Both keys of one secret. */
-export interface SigningKeys {
-  readonly ss3: SigningKey
-  readonly standard: SigningKey
-}
-
 const importHmac = (raw: Uint8Array): Effect.Effect<SigningKey> =>
   Effect.promise(() => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]))
 
@@ -43,9 +37,6 @@ export const standardKeyBytes = (secret: string): Uint8Array => {
   const decoded = Either.orElse(Encoding.decodeBase64(encoded), () => Encoding.decodeBase64Url(encoded))
   return Either.isRight(decoded) && decoded.right.length > 0 ? decoded.right : encoder.encode(secret)
 }
-
-export const importSigningKeys = (secret: string): Effect.Effect<SigningKeys> =>
-  Effect.all({ ss3: importSigningKey(secret), standard: importHmac(standardKeyBytes(secret)) })
 
 /** A fresh secret: `whsec_` + standard base64 of 32 random bytes (Standard Webhooks asks for 24 to 64). */
 export const newSecretString = (): string =>

@@ -1,6 +1,7 @@
 import { Cache, Data, Duration, Effect, Exit, Option, Redacted } from "effect"
 import type { SubscriptionId } from "../../domain/webhooks/models.ts"
-import { importSigningKeys, newSecretString, type SigningKeys } from "../../domain/webhooks/signature.ts"
+import { newSecretString } from "../../domain/webhooks/signature.ts"
+import { type SigningKeys, signingKeysOf } from "../../domain/webhooks/signing.ts"
 import { Vault, type VaultError } from "../../services/Vault.ts"
 
 export class SigningSecretMissing extends Data.TaggedError("SigningSecretMissing")<{
@@ -56,16 +57,11 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
               onSome: (value) =>
                 Redacted.value(value).length === 0
                   ? Effect.fail(new SigningSecretInvalid({ subscriptionId: id }))
-                  : Effect.all({
-                    current: importSigningKeys(Redacted.value(value)),
-                    previous: Option.match(
-                      Option.flatMap(secret, (data) => Option.fromNullable(data["previous"])).pipe(
-                        Option.filter((p) => Redacted.value(p).length > 0)
-                      ),
-                      {
-                        onNone: () => Effect.succeed(Option.none<SigningKeys>()),
-                        onSome: (p) => Effect.map(importSigningKeys(Redacted.value(p)), Option.some)
-                      }
+                  : Effect.succeed({
+                    current: signingKeysOf(Redacted.value(value)),
+                    previous: Option.flatMap(secret, (data) => Option.fromNullable(data["previous"])).pipe(
+                      Option.filter((p) => Redacted.value(p).length > 0),
+                      Option.map((p) => signingKeysOf(Redacted.value(p)))
                     )
                   })
             })

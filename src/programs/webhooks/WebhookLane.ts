@@ -10,7 +10,8 @@ import {
 } from "../../domain/webhooks/events.ts"
 import { defaultBreakerPolicy, tallyAttempts } from "../../domain/webhooks/breaker.ts"
 import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "../../domain/webhooks/receiverSignals.ts"
-import { sign, signStandard } from "../../domain/webhooks/signature.ts"
+import { ss3Signature, standardSignature } from "../../domain/webhooks/signing.ts"
+import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
@@ -103,6 +104,7 @@ export const makeWebhookLane = Effect.gen(function*() {
   const timings = yield* DeliveryTimings
   const http = yield* HttpOut
   const secrets = yield* SigningSecrets
+  const hmac = (yield* CryptoPrimitives).hmacSha256
   const store = yield* DeliveryStore
   const breaker = config.webhook.breaker ?? defaultBreakerPolicy
   const httpsOnly = config.mode === "live" && !config.webhook.allowInsecureTargets
@@ -136,11 +138,11 @@ export const makeWebhookLane = Effect.gen(function*() {
       // Standard Webhooks: this attempt's time, signed with the delivery id and the body (replay protection).
       const timestamp = Math.floor(startedMs / 1000)
       // During a rotation's overlap both secrets sign webhook-signature, the new one first; X-SS3-Signature is the new one's.
-      const signature = yield* sign(key.right.current.ss3, body)
+      const signature = ss3Signature(hmac, key.right.current, body)
       const signers = [key.right.current, ...(delivery.previous_secret_active ? Option.toArray(key.right.previous) : [])]
-      const standardSignature = (yield* Effect.forEach(signers, (keys) =>
-        signStandard(keys.standard, delivery.delivery_id, timestamp, body)
-      )).join(" ")
+      const standardSignatures = signers
+        .map((keys) => standardSignature(hmac, keys, delivery.delivery_id, timestamp, body))
+        .join(" ")
       const response = yield* http.request({
         method: "POST",
         url: targetUrl,
@@ -151,7 +153,7 @@ export const makeWebhookLane = Effect.gen(function*() {
           "x-ss3-signature": signature,
           "webhook-id": delivery.delivery_id,
           "webhook-timestamp": String(timestamp),
-          "webhook-signature": standardSignature,
+          "webhook-signature": standardSignatures,
           ...(delivery.replay ? { "x-ss3-replay": "true" } : {})
         },
         body
