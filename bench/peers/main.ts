@@ -36,6 +36,7 @@
  *   BENCH_PAYLOAD_BYTES    padding in each event's data (256)   BENCH_WARMUP_EVENTS (2000)
  *   BENCH_PHASE_TIMEOUT    seconds a scenario may take to drain (60)
  *   BENCH_MAX_SECONDS      the whole run, cleanup included (600); scenarios that no longer fit are skipped
+ *   BENCH_SERVICE_MAX_IN_FLIGHT each subscription's maxInFlight (64: a peer's worker count; the service's default is 10)
  *   BENCH_BULLMQ_CONCURRENCY (64)  BENCH_BULLMQ_KEEP_COMPLETED (1; 0: removeOnComplete)
  *   BENCH_GRAPHILE_CONCURRENCY (64)  BENCH_GRAPHILE_POOL (32)
  *   BENCH_PGBOSS_BATCH (256)  BENCH_PGBOSS_WORKERS work() loops (4)  BENCH_PGBOSS_POLL_SECONDS (0.5, its minimum)

@@ -47,6 +47,7 @@ export const settings = {
   maxSeconds: intEnv("BENCH_MAX_SECONDS", 600),
   timeoutMs: intEnv("BENCH_WEBHOOK_TIMEOUT_MS", 10_000),
   bullmqConcurrency: Math.max(1, intEnv("BENCH_BULLMQ_CONCURRENCY", 64)),
+  serviceMaxInFlight: Math.min(1000, Math.max(1, intEnv("BENCH_SERVICE_MAX_IN_FLIGHT", 64))),
   bullmqKeepCompleted: process.env["BENCH_BULLMQ_KEEP_COMPLETED"] !== "0",
   graphileConcurrency: Math.max(1, intEnv("BENCH_GRAPHILE_CONCURRENCY", 64)),
   graphilePool: Math.max(1, intEnv("BENCH_GRAPHILE_POOL", 32)),

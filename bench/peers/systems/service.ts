@@ -112,7 +112,14 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
     const res = await fetch(`${baseUrl}/stores/${storeId}/webhooks`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: `bench ${i}`, targetUrl: `${receiverUrl}/hooks/${storeId}/${i}`, events }),
+      // maxInFlight as many as a peer's workers (BENCH_SERVICE_MAX_IN_FLIGHT, default 64): the service's default of
+      // 10 per endpoint protects other receivers from a slow one, and would cap a one-endpoint burst below the peers'.
+      body: JSON.stringify({
+        name: `bench ${i}`,
+        targetUrl: `${receiverUrl}/hooks/${storeId}/${i}`,
+        events,
+        maxInFlight: settings.serviceMaxInFlight
+      }),
       signal: AbortSignal.timeout(30_000)
     })
     if (res.status !== 201) throw new Error(`creating a subscription: HTTP ${res.status} ${await res.text()}`)
@@ -151,7 +158,7 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
 
   return {
     name: "integration-service",
-    config: `serve (MainLive, default settings), PostgreSQL, Kafka (${partitions} partitions, keyed by store), Vault KV double`,
+    config: `serve (MainLive, default settings; subscriptions with maxInFlight ${settings.serviceMaxInFlight}), PostgreSQL, Kafka (${partitions} partitions, keyed by store), Vault KV double`,
     workerPid: child.pid!,
     notes,
     // Its database's backends, the broker, the Vault double (the receiver is no one's store).
