@@ -45,32 +45,37 @@ const defaultMaxBytes = 64 * 1024 * 1024
  */
 export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
   const webhook = options.lane === "webhook"
+  // The leases each subscription holds are counted once per claim (few rows: what is in flight),
+  // and the subscriptions with room are found before any delivery is read: a full subscription's
+  // backlog is then passed over by a hash probe per row, not a count per row.
+  const open = webhook
+    ? sql`held AS (
+        SELECT l.subscription_id, count(*)::int AS held FROM webhook_deliveries l
+        WHERE l.lease_expires_at IS NOT NULL AND l.subscription_id IS NOT NULL
+        GROUP BY l.subscription_id
+      ), open AS (
+        SELECT s.subscription_id, s.target_url, s.secret_version, s.previous_secret_until, s.paused_until,
+               CASE WHEN s.paused_until IS NULL THEN s.max_in_flight ELSE 1 END - coalesce(h.held, 0) AS room
+        FROM webhook_subscriptions s LEFT JOIN held h ON h.subscription_id = s.subscription_id
+        WHERE s.is_active
+          -- An open breaker lets one probe out once its time has come; otherwise the in-flight limit.
+          AND coalesce(h.held, 0) < CASE WHEN s.paused_until IS NULL THEN s.max_in_flight ELSE 1 END
+          AND (s.paused_until IS NULL OR s.paused_until <= now())
+      ),`
+    : sql``
   const target = webhook
-    ? sql`JOIN webhook_subscriptions t ON t.subscription_id = d.subscription_id
-          CROSS JOIN LATERAL (
-            SELECT count(*)::int AS held FROM webhook_deliveries l
-            WHERE l.subscription_id = d.subscription_id AND l.lease_expires_at IS NOT NULL
-          ) h`
-    : sql`JOIN connector_configs t ON t.config_id = d.config_id`
+    ? sql`JOIN open t ON t.subscription_id = d.subscription_id`
+    : sql`JOIN connector_configs t ON t.config_id = d.config_id AND t.is_active`
   const columns = webhook
     ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active,
-          t.paused_until IS NOT NULL AS probe,
-          CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END - h.held AS room`
+          t.paused_until IS NOT NULL AS probe, t.room`
     : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe,
           ${options.limit}::int AS room`
   return sql`
-    WITH candidates AS (
+    WITH ${open} candidates AS (
       SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, coalesce(d.subscription_id, d.config_id) AS target_id, ${columns}
       FROM webhook_deliveries d ${target}
       WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
-        AND t.is_active
-        ${
-    webhook
-      // An open breaker lets one probe out once its time has come; otherwise the in-flight limit.
-      ? sql`AND h.held < CASE WHEN t.paused_until IS NULL THEN t.max_in_flight ELSE 1 END
-            AND (t.paused_until IS NULL OR t.paused_until <= now())`
-      : sql``
-  }
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
