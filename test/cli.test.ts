@@ -376,6 +376,13 @@ describe("admin API client commands", () => {
                 targetUrl: "https://erp.example.com/hooks",
                 events: ["order.placed", "order.fulfilled"],
                 isActive: true,
+                health: {
+                  state: "failing",
+                  consecutiveFailures: 3,
+                  lastSuccessAt: null,
+                  lastFailureAt: "2024-05-01T12:05:00.000Z",
+                  backlog: 7
+                },
                 createdAt: "2024-05-01T12:00:00.000Z",
                 updatedAt: "2024-05-01T12:00:00.000Z"
               }]
@@ -386,9 +393,9 @@ describe("admin API client commands", () => {
       const result = yield* cli(["subscriptions", "list", "--store", STORE, "--url", api.url, "--token", TOKEN])
       expect(result.stderr).toBe("")
       const lines = result.stdout.split("\n")
-      expect(lines[0]).toMatch(/^ID\s+NAME\s+TARGET URL\s+EVENTS\s+ACTIVE\s+CREATED$/)
+      expect(lines[0]).toMatch(/^ID\s+NAME\s+TARGET URL\s+EVENTS\s+ACTIVE\s+HEALTH\s+FAILING\s+BACKLOG\s+CREATED$/)
       expect(lines[1]).toMatch(
-        new RegExp(`^${SUBSCRIPTION_ID}\\s+ERP\\s+https://erp\\.example\\.com/hooks\\s+order\\.placed,order\\.fulfilled\\s+yes\\s+`)
+        new RegExp(`^${SUBSCRIPTION_ID}\\s+ERP\\s+https://erp\\.example\\.com/hooks\\s+order\\.placed,order\\.fulfilled\\s+yes\\s+failing\\s+3\\s+7\\s+`)
       )
       expect(api.requests[0]!.authorization).toBe(`Bearer ${TOKEN}`)
     }))

@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { AppConfig } from "../services/AppConfig.ts"
 import { Vault } from "../services/Vault.ts"
-import { breakerPolicyOf, checkAdminToken, readEnvSettings } from "./AppConfigEnv.ts"
+import { checkAdminToken, envSettingsOf, kafkaSettingsOf, readEnvSettings } from "./AppConfigEnv.ts"
 import { serviceSecretPath } from "./AppConfigLive.ts"
 
 /**
@@ -33,19 +33,11 @@ export const makeAppConfigDev = (dataDir: string) =>
       mode: "dev",
       port: env.port,
       databaseUrl: Redacted.make(`pglite://${dataDir}/pglite`),
-      kafka: {
-        brokers: ["in-process"],
-        clientId: "integration-service",
-        groupId: "integration-service",
-        eventTopics: env.eventTopics,
-        maxMessageBytes: env.kafkaMaxMessageBytes
-      },
-      events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
+      kafka: kafkaSettingsOf(env, ["in-process"]),
       adminToken,
       otlpEndpoint: env.otlpEndpoint,
-      webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: true, breaker: breakerPolicyOf(env) },
-      credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
-      maxBodyBytes: env.maxBodyBytes,
+      // Dev mode delivers to local receivers: http://localhost targets are allowed.
+      ...envSettingsOf(env, true),
       dataDir
     })
   })

@@ -109,3 +109,20 @@ export const breakerPolicyOf = (env: EnvSettings): BreakerPolicy => ({
   probeInterval: Duration.seconds(env.breakerProbeSeconds),
   disableAfter: Duration.hours(env.disableAfterHours)
 })
+
+/** The Kafka settings both modes take from the environment, on `brokers` (the in-process bus in dev mode). */
+export const kafkaSettingsOf = (env: EnvSettings, brokers: ReadonlyArray<string>) => ({
+  brokers,
+  clientId: "integration-service",
+  groupId: "integration-service",
+  eventTopics: env.eventTopics,
+  maxMessageBytes: env.kafkaMaxMessageBytes
+})
+
+/** What both modes read from the environment alone: event limits, webhook timeouts and breaker, credentials, bodies. */
+export const envSettingsOf = (env: EnvSettings, allowInsecureTargets: boolean) => ({
+  events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
+  webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets, breaker: breakerPolicyOf(env) },
+  credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
+  maxBodyBytes: env.maxBodyBytes
+})

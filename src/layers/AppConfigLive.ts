@@ -1,7 +1,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../services/AppConfig.ts"
 import { type SecretData, Vault } from "../services/Vault.ts"
-import { breakerPolicyOf, checkAdminToken, ConfigurationError, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
+import { checkAdminToken, ConfigurationError, envSettingsOf, kafkaSettingsOf, readEnvSettings, splitBrokers } from "./AppConfigEnv.ts"
 
 /** Vault secrets (under the KV mount) holding the service's settings, per SPEC.md "Vault layout". */
 export const serviceSecretPath = "integration-service"
@@ -99,19 +99,10 @@ export const makeAppConfigLive = Effect.gen(function*() {
     mode: "live",
     port: env.port,
     databaseUrl,
-    kafka: {
-      brokers,
-      clientId: "integration-service",
-      groupId: "integration-service",
-      eventTopics: env.eventTopics,
-      maxMessageBytes: env.kafkaMaxMessageBytes
-    },
-    events: { maxBytes: env.eventMaxBytes, maxDepth: env.eventMaxDepth },
+    kafka: kafkaSettingsOf(env, brokers),
     adminToken,
     otlpEndpoint,
-    webhook: { timeoutMs: env.webhookTimeoutMs, allowInsecureTargets: env.allowInsecureTargets, breaker: breakerPolicyOf(env) },
-    credentials: { bcryptCost: env.bcryptCost, accessTokenTtlSeconds: env.accessTokenTtlSeconds },
-    maxBodyBytes: env.maxBodyBytes,
+    ...envSettingsOf(env, env.allowInsecureTargets),
     dataDir: ".data"
   })
 })

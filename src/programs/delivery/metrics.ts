@@ -1,4 +1,5 @@
 import { Effect, Metric, MetricBoundaries } from "effect"
+import { ledgerCounter } from "../counters.ts"
 import type { Lane } from "../../services/DeliveryStore.ts"
 
 /**
@@ -6,37 +7,37 @@ import type { Lane } from "../../services/DeliveryStore.ts"
  * Every attempt ends in exactly one outcome; every claim ends attempted,
  * postponed, released at shutdown or (its holder gone) released by the sweeper.
  */
-export const attempts: Metric.Metric.Counter<number> = Metric.counter("delivery_attempts_total", {
-  description: "Attempts of deliveries (webhook POSTs and connector runs), by lane and outcome",
-  incremental: true
-})
-export const defects: Metric.Metric.Counter<number> = Metric.counter("delivery_defects_total", {
-  description: "Attempts that failed on a defect (a bug or an unexpected failure) and were recorded as failed attempts",
-  incremental: true
-})
-export const loopRestarts: Metric.Metric.Counter<number> = Metric.counter("delivery_loop_restarts_total", {
-  description: "Engine loops (workers, claimers, writer, relay, sweeper) restarted after an unexpected failure",
-  incremental: true
-})
-export const claimsReleased: Metric.Metric.Counter<number> = Metric.counter("delivery_claims_released_total", {
-  description: "Claims let go of without an attempt: by the sweeper (their holder died) or at shutdown",
-  incremental: true
-})
-export const resultsUnrecordable: Metric.Metric.Counter<number> = Metric.counter("delivery_results_unrecordable_total", {
-  description: "Attempt results the database refused even alone and stripped down: their claims were released",
-  incremental: true
-})
+export const attempts = ledgerCounter(
+  "delivery_attempts_total",
+  "Attempts of deliveries (webhook POSTs and connector runs), by lane and outcome"
+)
+export const defects = ledgerCounter(
+  "delivery_defects_total",
+  "Attempts that failed on a defect (a bug or an unexpected failure) and were recorded as failed attempts"
+)
+export const loopRestarts = ledgerCounter(
+  "delivery_loop_restarts_total",
+  "Engine loops (workers, claimers, writer, relay, sweeper) restarted after an unexpected failure"
+)
+export const claimsReleased = ledgerCounter(
+  "delivery_claims_released_total",
+  "Claims let go of without an attempt: by the sweeper (their holder died) or at shutdown"
+)
+export const resultsUnrecordable = ledgerCounter(
+  "delivery_results_unrecordable_total",
+  "Attempt results the database refused even alone and stripped down: their claims were released"
+)
 export const resultsWaiting = Metric.gauge("delivery_results_waiting", {
   description: "Attempt results held in memory because the database is unreachable"
 })
-export const outboxPublished: Metric.Metric.Counter<number> = Metric.counter("outbox_messages_published_total", {
-  description: "Outbox messages published to Kafka",
-  incremental: true
-})
-export const outboxSetAside: Metric.Metric.Counter<number> = Metric.counter("outbox_messages_set_aside_total", {
-  description: "Outbox messages Kafka can never accept (too large, refused), moved to kafka_outbox_set_aside",
-  incremental: true
-})
+export const outboxPublished = ledgerCounter(
+  "outbox_messages_published_total",
+  "Outbox messages published to Kafka"
+)
+export const outboxSetAside = ledgerCounter(
+  "outbox_messages_set_aside_total",
+  "Outbox messages Kafka can never accept (too large, refused), moved to kafka_outbox_set_aside"
+)
 
 export type AttemptOutcome = "delivered" | "failed" | "dead_lettered" | "postponed"
 

@@ -1,4 +1,5 @@
 import { Effect, Metric } from "effect"
+import { ledgerCounter } from "../counters.ts"
 import type { Lane } from "../../services/DeliveryStore.ts"
 
 /**
@@ -6,26 +7,26 @@ import type { Lane } from "../../services/DeliveryStore.ts"
  * made, or had already made, a delivery or a connector run), unmatched (no
  * active subscription or config wanted it) or quarantined.
  */
-export const consumed: Metric.Metric.Counter<number> = Metric.counter("events_consumed_total", {
-  description: "Kafka messages consumed from the platform's event topics",
-  incremental: true
-})
-export const matched: Metric.Metric.Counter<number> = Metric.counter("events_matched_total", {
-  description: "Consumed events matching at least one active webhook subscription or connector config",
-  incremental: true
-})
-export const unmatched: Metric.Metric.Counter<number> = Metric.counter("events_unmatched_total", {
-  description: "Consumed events nothing subscribes to",
-  incremental: true
-})
-export const quarantined: Metric.Metric.Counter<number> = Metric.counter("events_quarantined_total", {
-  description: "Consumed messages not taken in (see GET /ops/quarantine), by reason",
-  incremental: true
-})
-export const created: Metric.Metric.Counter<number> = Metric.counter("deliveries_created_total", {
-  description: "Deliveries created by the fan-out, by lane (webhook deliveries and connector runs)",
-  incremental: true
-})
+export const consumed = ledgerCounter(
+  "events_consumed_total",
+  "Kafka messages consumed from the platform's event topics"
+)
+export const matched = ledgerCounter(
+  "events_matched_total",
+  "Consumed events matching at least one active webhook subscription or connector config"
+)
+export const unmatched = ledgerCounter(
+  "events_unmatched_total",
+  "Consumed events nothing subscribes to"
+)
+export const quarantined = ledgerCounter(
+  "events_quarantined_total",
+  "Consumed messages not taken in (see GET /ops/quarantine), by reason"
+)
+export const created = ledgerCounter(
+  "deliveries_created_total",
+  "Deliveries created by the fan-out, by lane (webhook deliveries and connector runs)"
+)
 
 export const countBatch = (counts: {
   readonly consumed: number
