@@ -66,7 +66,7 @@ export const NotificationsPg = Layer.effect(
         listenOn(client.config, channel).pipe(
           Stream.tapErrorCause((cause) => Effect.logWarning("LISTEN failed; listening again", cause)),
           Stream.retry(relisten),
-          Stream.orDie
+          Stream.orDie // unreachable: the relisten schedule never gives up
         )
     }))
 )

@@ -6,7 +6,7 @@ import type { DatabaseHealth } from "./health.ts"
 import type { Holdings } from "./holdings.ts"
 import { countAttempt, countDefect, countReleased } from "./metrics.ts"
 import { describeCause, supervised } from "./supervised.ts"
-import { type DeliveryTimingsShape, millis } from "./timings.ts"
+import type { DeliveryTimingsShape } from "./timings.ts"
 
 /** Deliveries claimed per round trip. */
 const claimBatch = 256
@@ -122,15 +122,16 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       })
     )
 
-    // Polls again at once while it fills its batch (a backlog), else after pollInterval;
-    // with no room left it waits for the writer to free some.
+    // Polls again at once while it fills its batch (a backlog), else when the writer has
+    // recorded results (their leases are free again) or after pollInterval, whichever comes
+    // first. A claim can come back short with deliveries due (their subscriptions at their
+    // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
+    const recordedOrInterval = deps.roomFreed.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
     const poll = Effect.gen(function*() {
-      if (room().limit <= 0) {
-        return yield* deps.roomFreed.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
-      }
+      if (room().limit <= 0) return yield* recordedOrInterval
       const limit = room().limit
       const claimed = yield* claim()
-      if (claimed < limit) yield* Effect.sleep(millis(timings.pollInterval))
+      if (claimed < limit) yield* recordedOrInterval
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} poller`, poll))
 
