@@ -50,7 +50,10 @@ describe("webhook metrics (real PostgreSQL and Kafka)", () => {
 
         const metrics = yield* eventually(
           scrapeMetrics,
-          (m) => m.value("webhook_endpoints{state=\"disabled\"}") === 1 && m.value("webhook_backlog_oldest_age_seconds") > 0,
+          // A sample taken after the last endpoint was created: every state's count is in.
+          (m) =>
+            m.value("webhook_endpoints{state=\"disabled\"}") === 1 && m.value("webhook_endpoints{state=\"healthy\"}") === 1 &&
+            m.value("webhook_backlog_oldest_age_seconds") > 0,
           "10 seconds"
         )
         const overall = metrics.value("webhook_backlog_oldest_age_seconds")
