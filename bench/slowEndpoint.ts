@@ -14,27 +14,19 @@
  * BENCH_SLOW_RATE slow events/s (30), BENCH_SECONDS per phase (10), BENCH_SLOW_MS (10000).
  */
 import { HttpServer } from "@effect/platform"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { Kafka as KafkaJs, logLevel, Partitioners, type Producer } from "kafkajs"
 import { randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { CryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
-import { DbLive } from "../src/layers/DbLive.ts"
-import { DnsLive } from "../src/layers/DnsLive.ts"
-import { HttpOutLive } from "../src/layers/HttpOutLive.ts"
-import { makeHttpServerNode } from "../src/layers/HttpServerNode.ts"
 import { KafkaLive } from "../src/layers/KafkaLive.ts"
-import { NotificationsPg } from "../src/layers/NotificationsPg.ts"
-import { PasswordHasherFromConfig } from "../src/layers/PasswordHasherBcrypt.ts"
-import { makeVaultTest } from "../src/layers/VaultTest.ts"
 import { MainLive } from "../src/programs/main.ts"
-import { AppConfig, type AppConfigShape } from "../src/services/AppConfig.ts"
-import { Vault } from "../src/services/Vault.ts"
+import type { AppConfigShape } from "../src/services/AppConfig.ts"
 import { kafkaBroker } from "./support/broker.ts"
 import { createDatabase, defaultAdminDatabaseUrl } from "./support/database.ts"
 import { distribution, fmt, table } from "./support/report.ts"
 import { startReceiver } from "./support/receiver.ts"
+import { benchServiceConfig, inProcessInfra, warningLogs } from "./support/service.ts"
 import { intEnv, onCleanup, progress, runBenchmark, sleep, wallNow, withTimeout } from "./support/run.ts"
 
 const settings = {
@@ -54,45 +46,19 @@ const adminToken = "bench-admin-token-0123456789abcdef"
 const fastStores = Array.from({ length: settings.fastStores }, (_, i) => `fast-${i + 1}`)
 const slowStore = "slow-1"
 
-const config = (databaseUrl: string, brokers: ReadonlyArray<string>): AppConfigShape => ({
-  mode: "live",
-  port: 0,
-  databaseUrl: Redacted.make(databaseUrl),
-  kafka: {
+const config = (databaseUrl: string, brokers: ReadonlyArray<string>): AppConfigShape =>
+  benchServiceConfig({
+    databaseUrl,
     brokers,
     clientId: `is-bench-${runId}`,
-    groupId: `is-bench-${runId}`,
     eventTopics: new RegExp(`^${topic.replaceAll(".", "\\.")}$`),
-    maxMessageBytes: 1_000_000
-  },
-  events: { maxBytes: 1024 * 1024, maxDepth: 64 },
-  adminToken: Redacted.make(adminToken),
-  otlpEndpoint: Option.none(),
-  // A little over the slow receiver's answer time, so its attempts succeed (slowly).
-  webhook: { timeoutMs: settings.slowMs + 5000, allowInsecureTargets: true },
-  credentials: { bcryptCost: 10, accessTokenTtlSeconds: 3600 },
-  dataDir: ".data-bench"
-})
+    adminToken,
+    // A little over the slow receiver's answer time, so its attempts succeed (slowly).
+    webhookTimeoutMs: settings.slowMs + 5000
+  })
 
 const serviceLayer = (c: AppConfigShape) =>
-  MainLive.pipe(
-    Layer.provideMerge(
-      Layer.mergeAll(
-        NotificationsPg,
-        KafkaLive,
-        HttpOutLive,
-        DnsLive,
-        PasswordHasherFromConfig,
-        CryptoPrimitivesNode,
-        makeHttpServerNode(0, "127.0.0.1"),
-        Layer.effect(Vault, makeVaultTest())
-      ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, c)))
-    ),
-    Layer.provide(Layer.merge(
-      Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
-      Logger.minimumLogLevel(LogLevel.Warning)
-    ))
-  )
+  MainLive.pipe(Layer.provideMerge(inProcessInfra(c, KafkaLive)), Layer.provide(warningLogs))
 
 /** A receiver that answers every request after `slowMs`, counting what it holds at once. */
 const startSlowReceiver = async () => {

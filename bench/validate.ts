@@ -42,7 +42,7 @@
  */
 import { HttpServer } from "@effect/platform"
 import bcrypt from "bcrypt"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { fork } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { createWriteStream } from "node:fs"
@@ -54,8 +54,7 @@ import { cryptoPrimitivesNode } from "../src/layers/CryptoPrimitivesNode.ts"
 import { KafkaDev } from "../src/layers/KafkaDev.ts"
 import { KafkaLive } from "../src/layers/KafkaLive.ts"
 import { MainLive } from "../src/programs/main.ts"
-import type { AppConfigShape } from "../src/services/AppConfig.ts"
-import { inProcessInfra } from "./support/service.ts"
+import { benchServiceConfig, inProcessInfra } from "./support/service.ts"
 import { startCeiling } from "./validateCeiling.ts"
 import type { Phase, PhaseResult } from "./validateLoad.ts"
 import { type Measured, report } from "./validateReport.ts"
@@ -149,24 +148,14 @@ const createDatabase = async () => {
 // The service, in-process
 
 const startService = async (databaseUrl: string) => {
-  const config: AppConfigShape = {
-    mode: "live",
-    port: 0,
-    databaseUrl: Redacted.make(databaseUrl),
-    kafka: {
-      brokers: settings.kafkaBrokers,
-      clientId: `bench-validate-${runId}`,
-      groupId: `bench-validate-${runId}`,
-      eventTopics: new RegExp(`^bench\\.validate\\.${runId}$`),
-      maxMessageBytes: 1_000_000
-    },
-    events: { maxBytes: 1024 * 1024, maxDepth: 64 },
-    adminToken: Redacted.make(adminToken),
-    otlpEndpoint: Option.none(),
-    webhook: { timeoutMs: 10_000, allowInsecureTargets: true },
-    credentials: { bcryptCost: settings.bcryptCost, accessTokenTtlSeconds: 3600 },
-    dataDir: ".data-bench"
-  }
+  const config = benchServiceConfig({
+    databaseUrl,
+    brokers: settings.kafkaBrokers,
+    clientId: `bench-validate-${runId}`,
+    eventTopics: new RegExp(`^bench\\.validate\\.${runId}$`),
+    adminToken,
+    bcryptCost: settings.bcryptCost
+  })
   const logs = settings.logs === "json"
     ? Logger.replace(
       Logger.defaultLogger,

@@ -5,7 +5,7 @@
  * AppConfigLive, so a run needs no Vault and no environment — with the HTTP
  * server on a free loopback port.
  */
-import { Layer } from "effect"
+import { Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { CryptoPrimitivesNode } from "../../src/layers/CryptoPrimitivesNode.ts"
 import { DbLive } from "../../src/layers/DbLive.ts"
 import { DnsLive } from "../../src/layers/DnsLive.ts"
@@ -31,3 +31,39 @@ export const inProcessInfra = (config: AppConfigShape, kafka: typeof KafkaLive |
     makeHttpServerNode(0, "127.0.0.1"),
     Layer.effect(Vault, makeVaultTest())
   ).pipe(Layer.provideMerge(DbLive), Layer.provideMerge(Layer.succeed(AppConfig, config)))
+
+export interface BenchServiceSettings {
+  readonly databaseUrl: string
+  readonly brokers: ReadonlyArray<string>
+  /** The Kafka client id and consumer group (one per run). */
+  readonly clientId: string
+  readonly eventTopics: RegExp
+  readonly adminToken: string
+  /** WEBHOOK_TIMEOUT_MS (default 10 s, serve's). */
+  readonly webhookTimeoutMs?: number
+  /** CREDENTIAL_BCRYPT_COST (default 10, serve's). */
+  readonly bcryptCost?: number
+}
+
+/**
+ * The settings a benchmark runs the service with: serve's defaults, insecure
+ * targets allowed (its receivers are http://127.0.0.1), no OTLP.
+ */
+export const benchServiceConfig = (s: BenchServiceSettings): AppConfigShape => ({
+  mode: "live",
+  port: 0,
+  databaseUrl: Redacted.make(s.databaseUrl),
+  kafka: { brokers: s.brokers, clientId: s.clientId, groupId: s.clientId, eventTopics: s.eventTopics, maxMessageBytes: 1_000_000 },
+  events: { maxBytes: 1024 * 1024, maxDepth: 64 },
+  adminToken: Redacted.make(s.adminToken),
+  otlpEndpoint: Option.none(),
+  webhook: { timeoutMs: s.webhookTimeoutMs ?? 10_000, allowInsecureTargets: true },
+  credentials: { bcryptCost: s.bcryptCost ?? 10, accessTokenTtlSeconds: 3600 },
+  dataDir: ".data-bench"
+})
+
+/** The service's warnings and errors only, as logfmt on stderr: stdout is the report. */
+export const warningLogs = Layer.merge(
+  Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
+  Logger.minimumLogLevel(LogLevel.Warning)
+)
