@@ -2,7 +2,7 @@ import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
 import { EventEnvelopeFromJson } from "../../domain/EventEnvelope.ts"
 import { delayAfterFailedAttempt } from "../../domain/webhooks/retrySchedule.ts"
 import type { AttemptResult, ClaimedDelivery, Outcome } from "../../services/DeliveryStore.ts"
-import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { type DeliveryLane, postponed } from "../delivery/DeliveryLane.ts"
 import { countDefect } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { ConnectorError } from "./ConnectorAdapter.ts"
@@ -70,15 +70,7 @@ export const makeConnectorLane = Effect.gen(function*() {
       const startedAt = new Date(startedMs)
       const stored = yield* Effect.either(configs.findById(configId))
       if (Either.isLeft(stored)) {
-        return {
-          _tag: "Postponed",
-          postponement: {
-            deliveryId: delivery.delivery_id,
-            attemptNumber: delivery.attempt_number,
-            retryInMs: postponeMs,
-            reason: "the database is unreachable"
-          }
-        } satisfies Outcome
+        return postponed(delivery, postponeMs, "the database is unreachable")
       }
       const outcome = yield* Effect.gen(function*() {
         if (Option.isNone(stored.right)) {
@@ -92,15 +84,7 @@ export const makeConnectorLane = Effect.gen(function*() {
       }).pipe(Effect.either)
       const durationMs = (yield* Clock.currentTimeMillis) - startedMs
       if (Either.isLeft(outcome) && outcome.left.kind === "OurOutage") {
-        return {
-          _tag: "Postponed",
-          postponement: {
-            deliveryId: delivery.delivery_id,
-            attemptNumber: delivery.attempt_number,
-            retryInMs: postponeMs,
-            reason: "the secret store is unreachable"
-          }
-        } satisfies Outcome
+        return postponed(delivery, postponeMs, "the secret store is unreachable")
       }
       if (Either.isLeft(outcome)) {
         // A bug in an adapter, caught by the runtime: counted with the engine's own caught defects.

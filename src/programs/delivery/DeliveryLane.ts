@@ -27,6 +27,15 @@ export interface DeliveryLane {
   readonly alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
 }
 
+/**
+ * The outcome of an attempt not made because of an outage on our side (the
+ * database, Vault): tried again after `retryInMs`, its attempt count unchanged.
+ */
+export const postponed = (delivery: ClaimedDelivery, retryInMs: number, reason: string): Outcome => ({
+  _tag: "Postponed",
+  postponement: { deliveryId: delivery.delivery_id, attemptNumber: delivery.attempt_number, retryInMs, reason }
+})
+
 /** The lanes the engine runs (main.ts provides webhooks' and connectors'). */
 export class DeliveryLanes extends Context.Tag("integration-service/DeliveryLanes")<
   DeliveryLanes,

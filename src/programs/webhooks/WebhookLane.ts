@@ -15,7 +15,7 @@ import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
 import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
-import type { DeliveryLane } from "../delivery/DeliveryLane.ts"
+import { type DeliveryLane, postponed } from "../delivery/DeliveryLane.ts"
 import { webhookDeliveryLatency } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
@@ -122,15 +122,7 @@ export const makeWebhookLane = Effect.gen(function*() {
       const key = yield* Effect.either(secrets.key(delivery.subscription_id ?? "", delivery.secret_version ?? 0))
       if (key._tag === "Left") {
         if (key.left._tag === "VaultError") {
-          return {
-            _tag: "Postponed",
-            postponement: {
-              deliveryId: delivery.delivery_id,
-              attemptNumber: delivery.attempt_number,
-              retryInMs: postponeMs,
-              reason: "the secret store is unreachable"
-            }
-          } satisfies Outcome
+          return postponed(delivery, postponeMs, "the secret store is unreachable")
         }
         return attempted({ _tag: "Error", error: `${key.left._tag}: ${key.left.message}`, durationMs: 0 })
       }
