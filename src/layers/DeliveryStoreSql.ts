@@ -8,6 +8,7 @@ import { createForEvents } from "./deliveryStore/fanOut.ts"
 import { enqueueOutbox, listSetAside, relayOutbox } from "./deliveryStore/outbox.ts"
 import { listQuarantined, quarantine } from "./deliveryStore/quarantine.ts"
 import { record } from "./deliveryStore/recording.ts"
+import { tableUpkeep } from "./deliveryStore/upkeep.ts"
 
 /** The delivery engine's tables in PostgreSQL (or PGlite in dev mode). */
 export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
@@ -25,7 +26,8 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
     relayOutbox: relayOutbox(sql),
     quarantine: quarantine(sql),
     listQuarantined: listQuarantined(sql),
-    listSetAside: listSetAside(sql)
+    listSetAside: listSetAside(sql),
+    tableUpkeep: tableUpkeep(sql)
   }))
 
 export const DeliveryStoreSql = Layer.effect(DeliveryStore, makeDeliveryStoreSql)

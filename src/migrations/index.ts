@@ -12,6 +12,7 @@ import deliveryCycles from "./0010_delivery_cycles.ts"
 import webhookEndpointDisable from "./0011_webhook_endpoint_disable.ts"
 import webhookMaxInFlight from "./0012_webhook_max_in_flight.ts"
 import webhookBreaker from "./0013_webhook_breaker.ts"
+import webhookInFlightCount from "./0014_webhook_in_flight_count.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -27,5 +28,6 @@ export const loader = Migrator.fromRecord({
   "0010_delivery_cycles": deliveryCycles,
   "0011_webhook_endpoint_disable": webhookEndpointDisable,
   "0012_webhook_max_in_flight": webhookMaxInFlight,
-  "0013_webhook_breaker": webhookBreaker
+  "0013_webhook_breaker": webhookBreaker,
+  "0014_webhook_in_flight_count": webhookInFlightCount
 })

@@ -52,6 +52,12 @@ export interface ClaimOptions {
   readonly leaseSeconds: number
   /** Who holds the claim (an instance id): only the holder renews or releases it. */
   readonly owner?: string
+  /**
+   * Webhook subscriptions with attempts this instance has finished but not yet
+   * recorded: their leases are still held, their connections are not, so their
+   * room may be claimed again.
+   */
+  readonly finished?: ReadonlyArray<{ readonly subscriptionId: string; readonly count: number }>
 }
 
 /** One attempt made, and the state it moves its delivery to. */
@@ -190,6 +196,14 @@ export interface WebhookBacklog {
   readonly endpointsByState: Readonly<Record<"healthy" | "failing" | "paused" | "disabled", number>>
 }
 
+/** What a round of table upkeep did (see `tableUpkeep`). */
+export interface TableUpkeep {
+  /** The server's autovacuum is on: nothing was done. */
+  readonly serverDoesIt: boolean
+  readonly vacuumed: ReadonlyArray<string>
+  readonly analyzed: ReadonlyArray<string>
+}
+
 /** What a batch of attempts changed about endpoints. */
 export interface EndpointChanges {
   readonly failing: ReadonlyArray<FailingEndpoint>
@@ -257,6 +271,8 @@ export interface DeliveryStoreShape {
   readonly quarantine: (entries: ReadonlyArray<QuarantineEntry>) => Effect.Effect<void, PersistenceError>
   readonly listQuarantined: (options: { readonly storeId?: string | undefined; readonly limit: number }) => Effect.Effect<ReadonlyArray<QuarantinedEvent>, PersistenceError>
   readonly listSetAside: (options: { readonly limit: number }) => Effect.Effect<ReadonlyArray<SetAsideMessage>, PersistenceError>
+  /** Vacuums and analyzes the engine's tables that need it, when the server's autovacuum is off. */
+  readonly tableUpkeep: Effect.Effect<TableUpkeep, PersistenceError>
 }
 
 export class DeliveryStore extends Context.Tag("integration-service/DeliveryStore")<DeliveryStore, DeliveryStoreShape>() {}

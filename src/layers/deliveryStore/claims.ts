@@ -27,67 +27,113 @@ const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
 /** Claimed payloads of one claim stay within this many bytes unless the caller says otherwise. */
 const defaultMaxBytes = 64 * 1024 * 1024
 
+const decodeRows = (options: ClaimOptions) => (rows: ReadonlyArray<unknown>) =>
+  decodeClaimed(rows).pipe(
+    Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation: "claim", detail: "unexpected row shape" })),
+    Effect.map((rows): ReadonlyArray<ClaimedDelivery> =>
+      rows.map((row) => ({ ...row, lane: options.lane, body: JSON.stringify(row.body) }))
+    )
+  )
+
+const returning = (sql: SqlClient) =>
+  sql`RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
+              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
+              d.event_payload ->> 'occurredAt' AS occurred_at, d.event_payload AS body, w.target_url, w.secret_version,
+              w.previous_secret_active, w.probe, d.payload_bytes`
+
 /**
  * Claims waiting deliveries of one lane that are due: `FOR UPDATE SKIP LOCKED`
  * lets any number of workers, in this process or other instances, claim at
  * once without two of them getting the same row, and the lease keeps it
  * theirs after commit. Only deliveries whose subscription or config is active:
  * a paused one's backlog must not fill the batch and starve everyone else's.
- * A webhook subscription has an in-flight limit: deliveries of one already
- * holding that many leases are passed over (so a slow receiver's backlog
- * never fills the batch either), and at most its room is taken per claim. Two
- * instances claiming at the same moment may each see the same room, so across
- * instances the limit can be passed briefly by what they claimed together.
- * While an endpoint's breaker is open its deliveries wait, but for one probe
- * at a time once the probe's time has come.
  * Rows are taken oldest first while their payloads fit the byte budget (the
  * first always does), so a claim never loads more than the engine can hold.
  */
-export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
-  const webhook = options.lane === "webhook"
-  // The leases each subscription holds are counted once per claim (few rows: what is in flight),
-  // and the subscriptions with room are found before any delivery is read: a full subscription's
-  // backlog is then passed over by a hash probe per row, not a count per row.
-  const open = webhook
-    ? sql`held AS (
-        SELECT l.subscription_id, count(*)::int AS held FROM webhook_deliveries l
-        WHERE l.lease_expires_at IS NOT NULL AND l.subscription_id IS NOT NULL
-        GROUP BY l.subscription_id
-      ), open AS (
-        SELECT s.subscription_id, s.target_url, s.secret_version, s.previous_secret_until, s.paused_until,
-               CASE WHEN s.paused_until IS NULL THEN s.max_in_flight ELSE 1 END - coalesce(h.held, 0) AS room
-        FROM webhook_subscriptions s LEFT JOIN held h ON h.subscription_id = s.subscription_id
-        WHERE s.is_active
-          -- An open breaker lets one probe out once its time has come; otherwise the in-flight limit.
-          AND coalesce(h.held, 0) < CASE WHEN s.paused_until IS NULL THEN s.max_in_flight ELSE 1 END
-          AND (s.paused_until IS NULL OR s.paused_until <= now())
-      ),`
-    : sql``
-  const target = webhook
-    ? sql`JOIN open t ON t.subscription_id = d.subscription_id`
-    : sql`JOIN connector_configs t ON t.config_id = d.config_id AND t.is_active`
-  const columns = webhook
-    ? sql`t.target_url, t.secret_version, coalesce(t.previous_secret_until > now(), false) AS previous_secret_active,
-          t.paused_until IS NOT NULL AS probe, t.room`
-    : sql`NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe,
-          ${options.limit}::int AS room`
+export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
+  (options.lane === "webhook" ? claimWebhooks(sql, options) : claimConnectorRuns(sql, options)).pipe(
+    persistence("claim"),
+    Effect.flatMap(decodeRows(options))
+  )
+
+/**
+ * A webhook subscription has an in-flight limit: the leases it holds are kept
+ * on its row (`in_flight`, by trigger), so the room left is read from the
+ * subscriptions alone, and at most that many of its deliveries are read, oldest
+ * first, through its own index: a subscription's backlog, however long, costs
+ * no more than its room, and a full subscription's costs nothing. Attempts this
+ * instance has finished but not yet recorded (`finished`) still hold their
+ * leases but no connection: their room is used again at once. Two instances
+ * claiming at the same moment may each see the same room, so across instances
+ * the limit can be passed briefly by what they claimed together. While an
+ * endpoint's breaker is open its deliveries wait, but for one probe at a time
+ * (its result on record before the next) once the probe's time has come.
+ */
+const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
+  const finished = options.finished ?? []
+  const due = sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
+  // Signalled new deliveries are found by id (primary key), the rest per subscription.
+  const picked = options.ids
+    ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM (
+          SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id,
+                 row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_retry_at, d.delivery_id) AS nth
+          FROM webhook_deliveries d WHERE d.delivery_id = ANY (${options.ids}::uuid[]) AND ${due}
+        ) p JOIN open t ON t.subscription_id = p.subscription_id
+        WHERE p.nth <= t.room`
+    : sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM open t CROSS JOIN LATERAL (
+          SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
+          WHERE d.subscription_id = t.subscription_id AND ${due}
+          ORDER BY d.next_retry_at LIMIT t.room
+        ) p`
   return sql`
-    WITH ${open} candidates AS (
-      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at, coalesce(d.subscription_id, d.config_id) AS target_id, ${columns}
-      FROM webhook_deliveries d ${target}
+    WITH finished AS (
+      SELECT * FROM UNNEST(${finished.map((f) => f.subscriptionId)}::uuid[], ${finished.map((f) => f.count)}::int[])
+        AS f(subscription_id, n)
+    ), open AS (
+      SELECT s.subscription_id AS target_id, s.subscription_id, s.target_url, s.secret_version,
+             coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
+             s.paused_until IS NOT NULL AS probe,
+             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END AS room
+      FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
+      WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
+        -- A probe of an open breaker goes out alone: the next waits until its result is on record.
+        AND CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END > 0
+    ), picked AS (
+      ${picked}
+      ORDER BY next_retry_at, delivery_id
+      LIMIT ${options.limit}
+    ), within_budget AS (
+      SELECT * FROM (
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM picked c
+      ) sized
+      WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
+    ), locked AS (
+      SELECT d.delivery_id FROM webhook_deliveries d JOIN within_budget w ON w.delivery_id = d.delivery_id
+      WHERE ${due}
+      FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE webhook_deliveries d
+    SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
+    FROM within_budget w JOIN locked l ON l.delivery_id = w.delivery_id
+    WHERE d.delivery_id = w.delivery_id
+    ${returning(sql)}`
+}
+
+/** Connector runs: their configs have no in-flight limit beyond the lane's own. */
+const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
+  sql`
+    WITH candidates AS (
+      SELECT d.delivery_id, d.payload_bytes, d.next_retry_at,
+             NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe
+      FROM webhook_deliveries d JOIN connector_configs t ON t.config_id = d.config_id AND t.is_active
       WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
       FOR UPDATE OF d SKIP LOCKED
-    ), within_room AS (
-      SELECT * FROM (
-        SELECT c.*, row_number() OVER (PARTITION BY c.target_id ORDER BY c.next_retry_at, c.delivery_id) AS nth FROM candidates c
-      ) ranked
-      WHERE nth <= room
     ), within_budget AS (
       SELECT * FROM (
-        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM within_room c
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM candidates c
       ) sized
       WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
     )
@@ -95,20 +141,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) => {
     SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
     FROM within_budget w
     WHERE d.delivery_id = w.delivery_id
-    RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
-              d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
-              d.event_payload ->> 'occurredAt' AS occurred_at, d.event_payload AS body, w.target_url, w.secret_version, w.previous_secret_active, w.probe, d.payload_bytes`.pipe(
-    persistence("claim"),
-    Effect.flatMap((rows) =>
-      decodeClaimed(rows).pipe(
-        Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation: "claim", detail: "unexpected row shape" }))
-      )
-    ),
-    Effect.map((rows): ReadonlyArray<ClaimedDelivery> =>
-      rows.map((row) => ({ ...row, lane: options.lane, body: JSON.stringify(row.body) }))
-    )
-  )
-}
+    ${returning(sql)}`
 
 export const renewLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
   ids.length === 0 ? Effect.succeed(0) : sql`

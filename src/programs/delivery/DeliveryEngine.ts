@@ -11,6 +11,7 @@ import { runLeaseKeeper } from "./leases.ts"
 import { runOutboxRelay } from "./outboxRelay.ts"
 import { runResultWriter } from "./resultWriter.ts"
 import { DeliveryTimings } from "./timings.ts"
+import { runTableUpkeep } from "./upkeep.ts"
 
 /**
  * The delivery engine of one instance, for the lifetime of the layer: per lane
@@ -59,6 +60,7 @@ export const makeDeliveryEngine = Effect.gen(function*() {
       )
   })
   yield* runLeaseKeeper({ store, lanes, holdings, owner, timings, health })
+  yield* runTableUpkeep({ store, timings, health })
   for (const lane of lanes) {
     yield* runLane(lane, { store, signals, timings, holdings, owner, health, record: writer.record, roomFreed: roomFreed[lane.lane] })
   }

@@ -20,7 +20,7 @@ export interface LaneDeps {
   readonly health: DatabaseHealth
   /** Where outcomes go to be recorded. */
   readonly record: (lane: Lane, outcome: Outcome) => Effect.Effect<void>
-  /** Offered when the writer freed room in this lane (a recorded outcome). */
+  /** Offered when room was freed in this lane (an attempt finished, or its outcome recorded). */
   readonly roomFreed: Queue.Queue<void>
 }
 
@@ -59,7 +59,8 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
         if (limit <= 0) return Effect.succeed(0)
-        return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, ...(ids ? { ids } : {}) })
+        const finished = lane.lane === "webhook" ? holdings.finished() : []
+        return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished, ...(ids ? { ids } : {}) })
           .pipe(
             Effect.flatMap((claimed) => {
               for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
@@ -91,7 +92,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
           )
         )
         yield* countAttempt(lane.lane, outcomeLabel(outcome))
+        // Its connection is free: the room may be claimed again before the result is on record.
+        holdings.finish(delivery.delivery_id, delivery.subscription_id)
         yield* deps.record(lane.lane, outcome)
+        yield* deps.roomFreed.offer(undefined)
       })
 
     // An attempt in hand is finished and its outcome queued even when shutdown interrupts the worker.

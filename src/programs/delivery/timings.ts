@@ -29,6 +29,8 @@ export interface DeliveryTimingsShape {
   readonly shutdownWriteTimeout: Duration.DurationInput
   /** How often the webhook backlog and endpoint states are read for /metrics. */
   readonly backlogSampleInterval: Duration.DurationInput
+  /** How often the engine looks whether its tables need vacuuming (only when the server's autovacuum is off). */
+  readonly upkeepInterval: Duration.DurationInput
 }
 
 export const defaultDeliveryTimings: DeliveryTimingsShape = {
@@ -45,7 +47,8 @@ export const defaultDeliveryTimings: DeliveryTimingsShape = {
   maxBytesInHand: 64 * 1024 * 1024,
   postponeDelay: "5 seconds",
   shutdownWriteTimeout: "20 seconds",
-  backlogSampleInterval: "15 seconds"
+  backlogSampleInterval: "15 seconds",
+  upkeepInterval: "5 seconds"
 }
 
 export class DeliveryTimings extends Context.Reference<DeliveryTimings>()("integration-service/DeliveryTimings", {
