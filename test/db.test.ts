@@ -54,7 +54,9 @@ const checkSchema = Effect.gen(function*() {
   expect(yield* enumValues(sql, "connector_sync_direction")).toEqual(["INBOUND", "OUTBOUND"])
   const indexes = yield* sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`
   expect(indexes.map((i) => i.indexname)).toEqual(expect.arrayContaining([
-    "webhook_deliveries_due_idx",
+    // Due deliveries: per subscription for webhook claims, table-wide for connector runs.
+    "webhook_deliveries_subscription_waiting_idx",
+    "webhook_deliveries_connector_due_idx",
     "webhook_deliveries_subscription_event_key",
     "api_credentials_client_id_key"
   ]))

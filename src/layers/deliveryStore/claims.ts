@@ -126,7 +126,8 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
       SELECT d.delivery_id, d.payload_bytes, d.next_retry_at,
              NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe
       FROM webhook_deliveries d JOIN connector_configs t ON t.config_id = d.config_id AND t.is_active
-      WHERE d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL
+      WHERE d.config_id IS NOT NULL AND d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now()
+        AND d.lease_expires_at IS NULL
         ${options.ids ? sql`AND d.delivery_id = ANY (${options.ids}::uuid[])` : sql``}
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}

@@ -32,8 +32,8 @@ export const disableSubscriptions = (sql: SqlClient) => (requests: ReadonlyArray
  * failing since; the breaker opens at the threshold (and a failed probe keeps
  * it open for another interval), a success closes it. Answers the active
  * endpoints that have failed without a success for longer than the policy
- * allows (the caller disables them), and whose breaker opened or closed. Rows are locked in id order first, so two
- * instances' writers never deadlock on the same endpoints.
+ * allows (the caller disables them), and whose breaker opened or closed. Rows are locked in id order first (in the
+ * same statement), so two instances' writers never deadlock on the same endpoints.
  */
 export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<EndpointTally>, policy: BreakerPolicy) => {
   if (tallies.length === 0) return Effect.succeed<EndpointChanges>({ failing: [], breakers: [] })
@@ -42,8 +42,6 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
   const probeSeconds = Duration.toSeconds(policy.probeInterval)
   const disableSeconds = Duration.toSeconds(policy.disableAfter)
   return Effect.gen(function*() {
-    yield* sql`SELECT 1 FROM webhook_subscriptions WHERE subscription_id = ANY (${ids}::uuid[])
-               ORDER BY subscription_id FOR UPDATE`.pipe(persistence("lock endpoints"))
     const rows = yield* sql<{
       subscription_id: string
       store_id: string
@@ -53,7 +51,10 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
       too_long: boolean | null
       breaker: "opened" | "closed" | null
     }>`
-      WITH u AS (
+      WITH locked AS (
+        SELECT subscription_id FROM webhook_subscriptions WHERE subscription_id = ANY (${ids}::uuid[])
+        ORDER BY subscription_id FOR UPDATE
+      ), u AS (
         SELECT * FROM UNNEST(${ids}::uuid[], ${tallies.map((t) => t.succeeded)}::boolean[],
                              ${tallies.map((t) => t.failures)}::int[], ${tallies.map((t) => iso(t.lastSuccessAt))}::timestamptz[],
                              ${tallies.map((t) => iso(t.firstFailureAt))}::timestamptz[],
@@ -62,7 +63,7 @@ export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<
       ), next AS (
         SELECT u.*, CASE WHEN u.succeeded THEN u.failures ELSE s.consecutive_failures + u.failures END AS in_a_row,
                s.paused_until IS NOT NULL AS was_open
-        FROM u JOIN webhook_subscriptions s USING (subscription_id)
+        FROM u JOIN locked USING (subscription_id) JOIN webhook_subscriptions s USING (subscription_id)
       )
       UPDATE webhook_subscriptions s SET
         consecutive_failures = n.in_a_row,

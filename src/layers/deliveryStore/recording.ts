@@ -34,41 +34,47 @@ export const record = (sql: SqlClient) =>
   const body = (r: AttemptResult) => storableOrNull(r.responseBody, maxBodyChars)
   const error = (r: AttemptResult) => storableOrNull(r.error, maxErrorChars)
 
+  // The deliveries' new state and their attempt history in one statement (one round trip):
+  // the history is written only for the results the guard let through.
   const recordResults = Effect.gen(function*() {
     if (results.length === 0) return 0
     const updated = yield* sql<{ delivery_id: string }>`
-      UPDATE webhook_deliveries d SET
-        status = u.status::webhook_delivery_status,
-        attempt_number = u.attempt_number,
-        cycle_attempts = u.cycle_attempts,
-        http_status = u.http_status,
-        response_body = u.response_body,
-        next_retry_at = CASE WHEN u.retry_in_ms IS NULL THEN NULL
-                             ELSE now() + u.retry_in_ms * interval '1 millisecond' END,
-        delivered_at = CASE WHEN u.status = 'DELIVERED' THEN now() ELSE d.delivered_at END,
-        lease_expires_at = NULL,
-        lease_owner = NULL,
-        updated_at = now()
-      FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
-                  ${col((r) => r.attemptNumber)}::int[], ${col((r) => r.httpStatus)}::int[],
-                  ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[], ${col((r) => r.cycleAttempts)}::int[])
-           AS u(delivery_id, status, attempt_number, http_status, response_body, retry_in_ms, cycle_attempts)
-      WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
-        AND d.status IN ('PENDING', 'FAILED')
-      RETURNING d.delivery_id::text AS delivery_id`.pipe(persistence("record attempts"))
+      WITH u AS (
+        SELECT * FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
+                             ${col((r) => r.attemptNumber)}::int[], ${col((r) => r.httpStatus)}::int[],
+                             ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[], ${col((r) => r.cycleAttempts)}::int[],
+                             ${col((r) => r.startedAt.toISOString())}::timestamptz[], ${col((r) => Math.round(r.durationMs))}::int[],
+                             ${col(error)}::text[])
+          AS u(delivery_id, status, attempt_number, http_status, response_body, retry_in_ms, cycle_attempts,
+               started_at, duration_ms, error)
+      ), updated AS (
+        UPDATE webhook_deliveries d SET
+          status = u.status::webhook_delivery_status,
+          attempt_number = u.attempt_number,
+          cycle_attempts = u.cycle_attempts,
+          http_status = u.http_status,
+          response_body = u.response_body,
+          next_retry_at = CASE WHEN u.retry_in_ms IS NULL THEN NULL
+                               ELSE now() + u.retry_in_ms * interval '1 millisecond' END,
+          delivered_at = CASE WHEN u.status = 'DELIVERED' THEN now() ELSE d.delivered_at END,
+          lease_expires_at = NULL,
+          lease_owner = NULL,
+          updated_at = now()
+        FROM u
+        WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
+          AND d.status IN ('PENDING', 'FAILED')
+        RETURNING d.delivery_id
+      ), history AS (
+        INSERT INTO webhook_delivery_attempts
+          (attempt_id, delivery_id, attempt_number, started_at, duration_ms, http_status, response_body, error)
+        SELECT gen_random_uuid(), u.delivery_id, u.attempt_number, u.started_at, u.duration_ms, u.http_status,
+               u.response_body, u.error
+        FROM u JOIN updated ON updated.delivery_id = u.delivery_id
+      )
+      SELECT delivery_id::text AS delivery_id FROM updated`.pipe(persistence("record attempts"))
     const kept = new Set(updated.map((r) => r.delivery_id))
     const recorded = results.filter((r) => kept.has(r.deliveryId))
     if (recorded.length === 0) return 0
-    const rec = <A>(f: (r: AttemptResult) => A) => recorded.map(f)
-    yield* sql`
-      INSERT INTO webhook_delivery_attempts
-        (attempt_id, delivery_id, attempt_number, started_at, duration_ms, http_status, response_body, error)
-      SELECT gen_random_uuid(), * FROM UNNEST(
-        ${rec((r) => r.deliveryId)}::uuid[], ${rec((r) => r.attemptNumber)}::int[],
-        ${rec((r) => r.startedAt.toISOString())}::timestamptz[], ${rec((r) => Math.round(r.durationMs))}::int[],
-        ${rec((r) => r.httpStatus)}::int[], ${rec(body)}::text[], ${rec(error)}::text[])`.pipe(
-      persistence("record attempt history")
-    )
     yield* alongside(recorded)
     return recorded.length
   })
