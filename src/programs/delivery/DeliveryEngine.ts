@@ -6,7 +6,7 @@ import { DeliveryLanes } from "./DeliveryLane.ts"
 import { DeliverySignals } from "./DeliverySignals.ts"
 import { DatabaseHealth } from "./health.ts"
 import { Holdings } from "./holdings.ts"
-import { runLane } from "./laneRunner.ts"
+import { freeRoom, type RoomFreed, runLane } from "./laneRunner.ts"
 import { runLeaseKeeper } from "./leases.ts"
 import { runOutboxRelay } from "./outboxRelay.ts"
 import { runResultWriter } from "./resultWriter.ts"
@@ -43,10 +43,9 @@ export const makeDeliveryEngine = Effect.gen(function*() {
       maxMessageBytes: config.kafka.maxMessageBytes
     }
   })
-  const roomFreed: Record<Lane, Queue.Queue<void>> = {
-    webhook: yield* Queue.sliding<void>(1),
-    connector: yield* Queue.sliding<void>(1)
-  }
+  // Room freed in a lane wakes both of its claimers (each its own wake-up, so neither takes the other's).
+  const wakeups = Effect.all({ poller: Queue.sliding<void>(1), dispatcher: Queue.sliding<void>(1) })
+  const roomFreed: Record<Lane, RoomFreed> = { webhook: yield* wakeups, connector: yield* wakeups }
   const writer = yield* runResultWriter({
     store,
     lanes,
@@ -55,7 +54,7 @@ export const makeDeliveryEngine = Effect.gen(function*() {
     timings,
     health,
     written: (written) =>
-      Effect.forEach(written, (lane) => roomFreed[lane].offer(undefined), { discard: true }).pipe(
+      Effect.forEach(written, (lane) => freeRoom(roomFreed[lane]), { discard: true }).pipe(
         Effect.zipRight(relay.wake)
       )
   })

@@ -11,6 +11,9 @@ import type { DeliveryTimingsShape } from "./timings.ts"
 /** Deliveries claimed per round trip. */
 const claimBatch = 256
 
+/** After a signalled claim left deliveries behind (a backlog), signals wait this long for the poller. */
+const backlogPause = "100 millis"
+
 export interface LaneDeps {
   readonly store: DeliveryStoreShape
   readonly signals: DeliverySignalsShape
@@ -21,8 +24,16 @@ export interface LaneDeps {
   /** Where outcomes go to be recorded. */
   readonly record: (lane: Lane, outcome: Outcome) => Effect.Effect<void>
   /** Offered when room was freed in this lane (an attempt finished, or its outcome recorded). */
-  readonly roomFreed: Queue.Queue<void>
+  readonly roomFreed: RoomFreed
 }
+
+/** Wake-ups of a lane's two claimers when room is freed in it. */
+export interface RoomFreed {
+  readonly poller: Queue.Queue<void>
+  readonly dispatcher: Queue.Queue<void>
+}
+
+export const freeRoom = (room: RoomFreed) => Effect.zipRight(room.poller.offer(undefined), room.dispatcher.offer(undefined))
 
 const outcomeLabel = (outcome: Outcome) =>
   outcome._tag === "Postponed"
@@ -95,7 +106,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
         // Its connection is free: the room may be claimed again before the result is on record.
         holdings.finish(delivery.delivery_id, delivery.subscription_id)
         yield* deps.record(lane.lane, outcome)
-        yield* deps.roomFreed.offer(undefined)
+        yield* freeRoom(deps.roomFreed)
       })
 
     // An attempt in hand is finished and its outcome queued even when shutdown interrupts the worker.
@@ -130,7 +141,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     // recorded results (their leases are free again) or after pollInterval, whichever comes
     // first. A claim can come back short with deliveries due (their subscriptions at their
     // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
-    const recordedOrInterval = deps.roomFreed.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
+    const recordedOrInterval = deps.roomFreed.poller.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
     const poll = Effect.gen(function*() {
       if (room().limit <= 0) return yield* recordedOrInterval
       const limit = room().limit
@@ -139,9 +150,20 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} poller`, poll))
 
-    // Signalled deliveries beyond the room left are claimed by the poller moments later.
-    const dispatch = signals.takeBetween(1, claimBatch).pipe(
-      Effect.flatMap((ids) => claim(Chunk.toReadonlyArray(ids)))
-    )
+    // Signalled deliveries are taken off their queue only as far as the lane has room, so a
+    // fan-out wider than the lane is claimed by id (its primary key) as room frees, not
+    // searched for by the poller. Those its subscription has no room for are the poller's:
+    // when a claim leaves some behind, there is a backlog, which the poller takes oldest
+    // first; the signals that came meanwhile would only claim nothing, one claim each, in
+    // the poller's way, so they are let go.
+    const dispatch = Effect.gen(function*() {
+      while (room().limit <= 0) yield* deps.roomFreed.dispatcher.take
+      const ids = Chunk.toReadonlyArray(yield* signals.takeBetween(1, Math.max(1, room().limit)))
+      const claimed = yield* claim(ids)
+      if (claimed < ids.length) {
+        yield* Effect.sleep(backlogPause)
+        yield* signals.takeAll
+      }
+    })
     yield* Effect.forkScoped(supervised(`${lane.lane} dispatcher`, dispatch))
   })
