@@ -12,8 +12,9 @@ export default Effect.gen(function*() {
   // re-triggers, deletes) counts without anyone having to remember to.
   yield* sql`ALTER TABLE webhook_subscriptions ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0`
 
-  // One statement-level trigger per kind of change: one counter update per subscription
-  // per statement, however many deliveries it changed. The rows are locked in id order
+  // Statement-level triggers: one counter update per subscription per statement, however
+  // many deliveries it changed. Deliveries are always inserted without a lease (the fan-out),
+  // so updates and deletes are the changes that take or free one. The rows are locked in id order
   // first, so two statements touching the same subscriptions cannot deadlock on them.
   yield* sql`
     CREATE FUNCTION webhook_in_flight_apply(ids uuid[], deltas int[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -42,16 +43,6 @@ export default Effect.gen(function*() {
       RETURN NULL;
     END $$`
   yield* sql`
-    CREATE FUNCTION webhook_in_flight_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE ids uuid[]; deltas int[];
-    BEGIN
-      SELECT array_agg(subscription_id ORDER BY subscription_id), array_agg(n ORDER BY subscription_id) INTO ids, deltas
-      FROM (SELECT subscription_id, count(*)::int AS n FROM new_rows
-            WHERE subscription_id IS NOT NULL AND lease_expires_at IS NOT NULL GROUP BY subscription_id) leased;
-      PERFORM webhook_in_flight_apply(ids, deltas);
-      RETURN NULL;
-    END $$`
-  yield* sql`
     CREATE FUNCTION webhook_in_flight_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE ids uuid[]; deltas int[];
     BEGIN
@@ -63,8 +54,6 @@ export default Effect.gen(function*() {
     END $$`
   yield* sql`CREATE TRIGGER webhook_deliveries_in_flight_update AFTER UPDATE ON webhook_deliveries
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION webhook_in_flight_on_update()`
-  yield* sql`CREATE TRIGGER webhook_deliveries_in_flight_insert AFTER INSERT ON webhook_deliveries
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION webhook_in_flight_on_insert()`
   yield* sql`CREATE TRIGGER webhook_deliveries_in_flight_delete AFTER DELETE ON webhook_deliveries
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION webhook_in_flight_on_delete()`
 

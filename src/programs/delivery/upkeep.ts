@@ -1,14 +1,7 @@
 import { Effect, Ref } from "effect"
-import type { DeliveryStoreShape } from "../../services/DeliveryStore.ts"
-import type { DatabaseHealth } from "./health.ts"
+import type { LeaseDeps } from "./leases.ts"
 import { supervised } from "./supervised.ts"
-import { type DeliveryTimingsShape, millis } from "./timings.ts"
-
-export interface UpkeepDeps {
-  readonly store: DeliveryStoreShape
-  readonly timings: DeliveryTimingsShape
-  readonly health: DatabaseHealth
-}
+import { millis } from "./timings.ts"
 
 /**
  * Keeps the engine's tables vacuumed and analyzed when the server's autovacuum
@@ -16,7 +9,7 @@ export interface UpkeepDeps {
  * row behind, and claims slow down as they pile up. Said once in the log;
  * a server that refuses (not the tables' owner) is said once and left alone.
  */
-export const runTableUpkeep = (deps: UpkeepDeps) =>
+export const runTableUpkeep = (deps: Pick<LeaseDeps, "store" | "timings" | "health">) =>
   Effect.gen(function*() {
     const announced = yield* Ref.make(false)
     const step = Effect.gen(function*() {
