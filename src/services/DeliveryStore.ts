@@ -130,6 +130,8 @@ export interface RelayVerdict {
 /** What a relay round did: messages taken off the outbox (published or set aside), and those set aside. */
 export interface RelayRound extends RelayVerdict {
   readonly taken: number
+  /** The round was cut short (by the message count or bytes): more may be waiting. */
+  readonly more: boolean
 }
 
 export interface NewDelivery {

@@ -32,16 +32,20 @@ export const relayOutbox = (sql: SqlClient) =>
       FROM kafka_outbox ORDER BY message_id LIMIT ${limits.maxMessages} FOR UPDATE SKIP LOCKED`.pipe(
       persistence("read outbox")
     )
-    if (rows.length === 0) return { taken: 0, setAside: [] }
+    if (rows.length === 0) return { taken: 0, setAside: [], more: false }
     const oversized: Array<{ id: string; reason: string }> = []
     const batch: Array<RelayedMessage> = []
     let bytes = 0
+    let cut = rows.length === limits.maxMessages
     for (const row of rows) {
       if (row.bytes > limits.maxMessageBytes) {
         oversized.push({ id: row.message_id, reason: `${row.bytes} bytes: over the ${limits.maxMessageBytes}-byte limit` })
         continue
       }
-      if (batch.length > 0 && bytes + row.bytes > limits.maxBatchBytes) break
+      if (batch.length > 0 && bytes + row.bytes > limits.maxBatchBytes) {
+        cut = true
+        break
+      }
       bytes += row.bytes
       batch.push({ id: row.message_id, topic: row.topic, key: row.message_key, value: row.value, bytes: row.bytes })
     }
@@ -57,7 +61,7 @@ export const relayOutbox = (sql: SqlClient) =>
     }
     const done = [...batch.map((m) => m.id), ...oversized.map((a) => a.id)]
     yield* sql`DELETE FROM kafka_outbox WHERE message_id = ANY (${done}::bigint[])`.pipe(persistence("delete relayed outbox messages"))
-    return { taken: done.length, setAside }
+    return { taken: done.length, setAside, more: cut }
   }))
 
 export const listSetAside = (sql: SqlClient) => (options: { readonly limit: number }) =>

@@ -12,6 +12,9 @@ export interface RelayDeps {
   readonly limits: RelayLimits
 }
 
+/** The least time between two woken rounds. */
+const roundSpacing = "20 millis"
+
 const byTopic = (messages: ReadonlyArray<RelayedMessage>) => Record.toEntries(Arr.groupBy(messages, (m) => m.topic))
 
 /**
@@ -53,7 +56,7 @@ export const runOutboxRelay = (deps: RelayDeps) =>
     const wake = yield* Queue.sliding<void>(1)
     // One round (publish, then delete in the same transaction) is never cut in half by
     // shutdown: interrupted after the publish, the rows would stay and go out twice.
-    const round: Effect.Effect<number, unknown> = Effect.uninterruptible(
+    const round: Effect.Effect<boolean, unknown> = Effect.uninterruptible(
       deps.store.relayOutbox<KafkaError>(deps.limits, publishRound(deps.kafka)).pipe(
         Effect.tap(({ setAside }) =>
           Effect.forEach(setAside, (aside) =>
@@ -62,10 +65,11 @@ export const runOutboxRelay = (deps: RelayDeps) =>
               Effect.zipRight(Metric.increment(outboxSetAside))
             ), { discard: true })
         ),
-        Effect.map((round) => round.taken)
+        Effect.map((round) => round.more)
       )
     )
-    const drain = round.pipe(Effect.repeat({ while: (n) => n > 0 }))
+    // Rounds follow each other while one is cut short; a round that took all there was ends the drain.
+    const drain = round.pipe(Effect.repeat({ while: (more) => more }))
 
     // The final drain runs once the relay has stopped (after its round in progress):
     // run alongside it, the drain would skip the rows that round holds locked.
@@ -73,7 +77,13 @@ export const runOutboxRelay = (deps: RelayDeps) =>
     yield* Effect.forkScoped(
       supervised(
         "outbox relay",
-        wake.take.pipe(Effect.timeout(millis(deps.timings.outboxInterval)), Effect.ignore, Effect.zipRight(drain))
+        wake.take.pipe(
+          Effect.timeout(millis(deps.timings.outboxInterval)),
+          Effect.ignore,
+          Effect.zipRight(drain),
+          // Woken by every recorded batch: a short pause lets several batches' messages go in one round.
+          Effect.zipRight(Effect.sleep(roundSpacing))
+        )
       )
     )
     return { wake: Effect.asVoid(wake.offer(undefined)) }
