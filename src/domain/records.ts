@@ -19,3 +19,6 @@ export const Page = <Item extends Schema.Schema.Any>(item: Item) =>
     items: Schema.Array(item),
     nextCursor: Schema.NullOr(Schema.String)
   })
+
+/** A listing answered whole, not paginated. */
+export const Items = <Item extends Schema.Schema.Any>(item: Item) => Schema.Struct({ items: Schema.Array(item) })
