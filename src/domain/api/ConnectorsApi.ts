@@ -10,8 +10,8 @@ import {
 } from "../connectors/models.ts"
 import { Items } from "../records.ts"
 import { AdminAuth } from "./auth.ts"
-import { Conflict, InvalidRequest, NotFound } from "./errors.ts"
-import { guardedBy, storeIdParam } from "./groups.ts"
+import { Conflict, NotFound } from "./errors.ts"
+import { actionEndpoint, guardedBy, storeIdParam, storeResource } from "./groups.ts"
 import { strict } from "./payloads.ts"
 
 const configId = HttpApiSchema.param("id", ConfigId)
@@ -23,23 +23,12 @@ export const PollResult = Schema.Struct({
 })
 
 export class ConnectorsApi extends HttpApiGroup.make("connectors")
-  .add(
-    HttpApiEndpoint.post("create")`/stores/${storeIdParam}/connectors`
-      .setPayload(strict(CreateConnectorConfig))
-      .addSuccess(ConnectorConfig, { status: 201 })
-      .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Configure a connector (amazon, ebay, google-shopping); settings are checked per type")
-  )
-  .add(HttpApiEndpoint.get("list")`/stores/${storeIdParam}/connectors`.addSuccess(Items(ConnectorConfig)))
-  .add(HttpApiEndpoint.get("show")`/stores/${storeIdParam}/connectors/${configId}`.addSuccess(ConnectorConfig).addError(NotFound))
-  .add(
-    HttpApiEndpoint.patch("update")`/stores/${storeIdParam}/connectors/${configId}`
-      .setPayload(strict(UpdateConnectorConfig))
-      .addSuccess(ConnectorConfig)
-      .addError(NotFound)
-      .addError(InvalidRequest)
-  )
-  .add(HttpApiEndpoint.del("delete")`/stores/${storeIdParam}/connectors/${configId}`.addSuccess(HttpApiSchema.NoContent).addError(NotFound))
+  .pipe(storeResource("connectors", configId, {
+    item: ConnectorConfig,
+    create: CreateConnectorConfig,
+    update: UpdateConnectorConfig,
+    createSummary: "Configure a connector (amazon, ebay, google-shopping); settings are checked per type"
+  }))
   .add(
     HttpApiEndpoint.put("putCredentials")`/stores/${storeIdParam}/connectors/${configId}/credentials`
       .setPayload(strict(ConnectorCredentials))
@@ -54,9 +43,7 @@ export class ConnectorsApi extends HttpApiGroup.make("connectors")
       .addError(NotFound)
   )
   .add(
-    HttpApiEndpoint.post("poll")`/stores/${storeIdParam}/connectors/${configId}/poll`
-      .addSuccess(PollResult)
-      .addError(NotFound)
+    actionEndpoint("poll", "connectors", configId, "poll", PollResult)
       .addError(Conflict)
       .annotate(OpenApi.Summary, "Poll the marketplace now (inbound sync), once")
   )

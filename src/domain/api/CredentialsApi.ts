@@ -1,11 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../credentials/models.ts"
-import { Items } from "../records.ts"
 import { AdminAuth } from "./auth.ts"
-import { Conflict, InvalidRequest, NotFound } from "./errors.ts"
-import { guardedBy, storeIdParam } from "./groups.ts"
-import { strict } from "./payloads.ts"
+import { Conflict, NotFound } from "./errors.ts"
+import { actionEndpoint, createEndpoint, guardedBy, listEndpoint, showEndpoint, storeIdParam } from "./groups.ts"
 
 const credentialId = HttpApiSchema.param("id", CredentialId)
 
@@ -16,15 +14,14 @@ export const ActorHeaders = Schema.Struct({
 
 export class CredentialsApi extends HttpApiGroup.make("credentials")
   .add(
-    HttpApiEndpoint.post("issue")`/stores/${storeIdParam}/credentials`
-      .setPayload(strict(IssueCredential))
-      .setHeaders(ActorHeaders)
-      .addSuccess(CredentialWithSecret, { status: 201 })
-      .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Issue an API key or OAuth client; the answer holds the secret, shown only here")
+    createEndpoint("issue", "credentials", {
+      payload: IssueCredential,
+      created: CredentialWithSecret,
+      summary: "Issue an API key or OAuth client; the answer holds the secret, shown only here"
+    }).setHeaders(ActorHeaders)
   )
-  .add(HttpApiEndpoint.get("list")`/stores/${storeIdParam}/credentials`.addSuccess(Items(Credential)))
-  .add(HttpApiEndpoint.get("show")`/stores/${storeIdParam}/credentials/${credentialId}`.addSuccess(Credential).addError(NotFound))
+  .add(listEndpoint("credentials", Credential))
+  .add(showEndpoint("credentials", credentialId, Credential))
   .add(
     HttpApiEndpoint.del("revoke")`/stores/${storeIdParam}/credentials/${credentialId}`
       .addSuccess(Credential)
@@ -32,9 +29,7 @@ export class CredentialsApi extends HttpApiGroup.make("credentials")
       .annotate(OpenApi.Summary, "Revoke (is_active = false): it stops validating at once")
   )
   .add(
-    HttpApiEndpoint.post("rotate")`/stores/${storeIdParam}/credentials/${credentialId}/rotate`
-      .addSuccess(CredentialWithSecret)
-      .addError(NotFound)
+    actionEndpoint("rotate", "credentials", credentialId, "rotate", CredentialWithSecret)
       .addError(Conflict)
       .annotate(OpenApi.Summary, "A new secret, returned once; the old one stops working")
   )

@@ -20,44 +20,22 @@ import {
   SubscriptionWithSecret,
   UpdateSubscription
 } from "../webhooks/models.ts"
-import { Items } from "../records.ts"
 import { WebhookAuth } from "./auth.ts"
 import { Conflict, InvalidRequest, NotFound } from "./errors.ts"
-import { guardedBy, storeIdParam } from "./groups.ts"
+import { guardedBy, storeIdParam, storeResource } from "./groups.ts"
 import { strict } from "./payloads.ts"
 
 const subscriptionId = HttpApiSchema.param("id", SubscriptionId)
 const deliveryId = HttpApiSchema.param("id", DeliveryId)
 
 export class WebhooksApi extends HttpApiGroup.make("webhooks")
-  .add(
-    HttpApiEndpoint.post("create")`/stores/${storeIdParam}/webhooks`
-      .setPayload(strict(CreateSubscription))
-      .addSuccess(SubscriptionWithSecret, { status: 201 })
-      .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Subscribe a URL to event types; the answer holds the signing secret")
-  )
-  .add(
-    HttpApiEndpoint.get("list")`/stores/${storeIdParam}/webhooks`
-      .addSuccess(Items(Subscription))
-  )
-  .add(
-    HttpApiEndpoint.get("show")`/stores/${storeIdParam}/webhooks/${subscriptionId}`
-      .addSuccess(Subscription)
-      .addError(NotFound)
-  )
-  .add(
-    HttpApiEndpoint.patch("update")`/stores/${storeIdParam}/webhooks/${subscriptionId}`
-      .setPayload(strict(UpdateSubscription))
-      .addSuccess(Subscription)
-      .addError(NotFound)
-      .addError(InvalidRequest)
-  )
-  .add(
-    HttpApiEndpoint.del("delete")`/stores/${storeIdParam}/webhooks/${subscriptionId}`
-      .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-  )
+  .pipe(storeResource("webhooks", subscriptionId, {
+    item: Subscription,
+    created: SubscriptionWithSecret,
+    create: CreateSubscription,
+    update: UpdateSubscription,
+    createSummary: "Subscribe a URL to event types; the answer holds the signing secret"
+  }))
   .add(
     HttpApiEndpoint.post("rotateSecret")`/stores/${storeIdParam}/webhooks/${subscriptionId}/secret/rotate`
       // No body at all is the default overlap (an empty body reads as null).
