@@ -1,6 +1,6 @@
 /**
  * `integration-service connectors list|poll|log` against a canned admin API on
- * 127.0.0.1:0 (as test/cli.test.ts does for the other client commands).
+ * 127.0.0.1:0 (as test/cli.adminCommands.test.ts does for the other client commands).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"

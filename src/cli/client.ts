@@ -102,6 +102,10 @@ export const makeAdminClient = (
     return yield* buildClient(target.baseUrl, target.token).pipe(Effect.provide(FetchHttpClient.layer))
   })
 
+/** The admin client for the options' URL and token, and one call with it. */
+export const callAdmin = <A, E, R>(options: TargetOptions, call: (client: AdminClient) => Effect.Effect<A, E, R>) =>
+  Effect.flatMap(makeAdminClient(options), call)
+
 /** `ApiProblem` of a failed call, when it was an answer with a status. */
 export const problemOfError = (error: unknown): ApiProblem | undefined =>
   HttpClientError.isHttpClientError(error) && error._tag === "ResponseError" && error.cause instanceof ApiProblem

@@ -30,6 +30,17 @@ export const orDash = (value: string | number | null | undefined): string =>
 export const formatTime = (value: DateTime.DateTime | null | undefined): string =>
   value === null || value === undefined ? "-" : DateTime.formatIso(DateTime.toUtc(value)).replace(/\.\d{3}Z$/, "Z")
 
+/** The columns every record's table has: its id, and when it was made or last changed. */
+export const idColumn: Column<{ readonly id: string }> = { header: "ID", value: (r) => r.id }
+export const createdColumn: Column<{ readonly createdAt: DateTime.DateTime }> = {
+  header: "CREATED",
+  value: (r) => formatTime(r.createdAt)
+}
+export const updatedColumn: Column<{ readonly updatedAt: DateTime.DateTime }> = {
+  header: "UPDATED",
+  value: (r) => formatTime(r.updatedAt)
+}
+
 /**
  * Columns as wide as their widest cell (header included), separated by two
  * spaces, a header row first; no trailing spaces. An empty `rows` gives the
@@ -58,6 +69,13 @@ export const formatFields = (fields: ReadonlyArray<readonly [label: string, valu
   const width = Math.max(0, ...fields.map(([label]) => label.length))
   return fields.map(([label, value]) => `${label.padEnd(width)}  ${clean(value)}`.trimEnd()).join("\n")
 }
+
+/** A store's record as `formatFields` prints it: its kind and id, its store, then `fields`. */
+export const recordFields = (
+  kind: string,
+  record: { readonly id: string; readonly storeId: string },
+  fields: ReadonlyArray<readonly [label: string, value: string]>
+): string => formatFields([[kind, record.id], ["store", record.storeId], ...fields])
 
 /** One JSON document on stdout (what `--json` prints). */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))

@@ -23,6 +23,13 @@ const regex = (name: string) =>
     })
   )
 
+/** A whole number within [min, max], or `fallback` when the variable is not set. */
+const between = (name: string, min: number, max: number, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `must be between ${min} and ${max}`, validation: (n) => n >= min && n <= max }),
+    Config.withDefault(fallback)
+  )
+
 /** Settings that only ever come from the environment, in live and dev mode alike. */
 const envSettings = Config.all({
   // 0 lets the OS pick a free port (tests).
@@ -31,47 +38,17 @@ const envSettings = Config.all({
     Config.withDefault(8080)
   ),
   eventTopics: regex("KAFKA_EVENT_TOPICS").pipe(Config.withDefault(defaultEventTopics)),
-  webhookTimeoutMs: Config.integer("WEBHOOK_TIMEOUT_MS").pipe(
-    Config.validate({ message: "must be between 100 and 120000", validation: (n) => n >= 100 && n <= 120_000 }),
-    Config.withDefault(10_000)
-  ),
+  webhookTimeoutMs: between("WEBHOOK_TIMEOUT_MS", 100, 120_000, 10_000),
   allowInsecureTargets: Config.boolean("WEBHOOK_ALLOW_INSECURE_TARGETS").pipe(Config.withDefault(false)),
-  breakerFailures: Config.integer("WEBHOOK_BREAKER_FAILURES").pipe(
-    Config.validate({ message: "must be between 1 and 100000", validation: (n) => n >= 1 && n <= 100_000 }),
-    Config.withDefault(20)
-  ),
-  breakerProbeSeconds: Config.integer("WEBHOOK_BREAKER_PROBE_SECONDS").pipe(
-    Config.validate({ message: "must be between 1 and 86400", validation: (n) => n >= 1 && n <= 86_400 }),
-    Config.withDefault(60)
-  ),
-  disableAfterHours: Config.integer("WEBHOOK_DISABLE_AFTER_HOURS").pipe(
-    Config.validate({ message: "must be between 1 and 8760", validation: (n) => n >= 1 && n <= 8760 }),
-    Config.withDefault(120)
-  ),
-  bcryptCost: Config.integer("CREDENTIAL_BCRYPT_COST").pipe(
-    Config.validate({ message: "must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
-    Config.withDefault(10)
-  ),
-  accessTokenTtlSeconds: Config.integer("OAUTH_TOKEN_TTL_SECONDS").pipe(
-    Config.validate({ message: "must be between 60 and 86400", validation: (n) => n >= 60 && n <= 86_400 }),
-    Config.withDefault(3600)
-  ),
-  maxBodyBytes: Config.integer("HTTP_MAX_BODY_BYTES").pipe(
-    Config.validate({ message: "must be between 1024 and 10485760", validation: (n) => n >= 1024 && n <= 10 * 1024 * 1024 }),
-    Config.withDefault(64 * 1024)
-  ),
-  kafkaMaxMessageBytes: Config.integer("KAFKA_MAX_MESSAGE_BYTES").pipe(
-    Config.validate({ message: "must be between 10000 and 100000000", validation: (n) => n >= 10_000 && n <= 100_000_000 }),
-    Config.withDefault(1_000_000)
-  ),
-  eventMaxBytes: Config.integer("EVENT_MAX_BYTES").pipe(
-    Config.validate({ message: "must be between 1024 and 100000000", validation: (n) => n >= 1024 && n <= 100_000_000 }),
-    Config.withDefault(1024 * 1024)
-  ),
-  eventMaxDepth: Config.integer("EVENT_MAX_DEPTH").pipe(
-    Config.validate({ message: "must be between 2 and 1000", validation: (n) => n >= 2 && n <= 1000 }),
-    Config.withDefault(64)
-  ),
+  breakerFailures: between("WEBHOOK_BREAKER_FAILURES", 1, 100_000, 20),
+  breakerProbeSeconds: between("WEBHOOK_BREAKER_PROBE_SECONDS", 1, 86_400, 60),
+  disableAfterHours: between("WEBHOOK_DISABLE_AFTER_HOURS", 1, 8760, 120),
+  bcryptCost: between("CREDENTIAL_BCRYPT_COST", 4, 15, 10),
+  accessTokenTtlSeconds: between("OAUTH_TOKEN_TTL_SECONDS", 60, 86_400, 3600),
+  maxBodyBytes: between("HTTP_MAX_BODY_BYTES", 1024, 10 * 1024 * 1024, 64 * 1024),
+  kafkaMaxMessageBytes: between("KAFKA_MAX_MESSAGE_BYTES", 10_000, 100_000_000, 1_000_000),
+  eventMaxBytes: between("EVENT_MAX_BYTES", 1024, 100_000_000, 1024 * 1024),
+  eventMaxDepth: between("EVENT_MAX_DEPTH", 2, 1000, 64),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),

@@ -3,19 +3,18 @@ import { DateTime, Effect, Layer, Schema } from "effect"
 import { type ConfigId, ConnectorConfig, SyncLogEntry } from "../domain/connectors/models.ts"
 import { storableOrNull, storableText } from "../domain/storable.ts"
 import { ConnectorConfigsRepo, type ConnectorConfigsRepoShape, type StoredConfig } from "../services/ConnectorConfigsRepo.ts"
+import { StoreRowColumns } from "../domain/rows.ts"
 import { decodeRows, persistence, rowReaders } from "./sqlErrors.ts"
 
 const Row = Schema.Struct({
   config_id: Schema.String,
-  store_id: Schema.String,
   connector_type: Schema.String,
   display_name: Schema.String,
   is_active: Schema.Boolean,
   event_subscriptions: Schema.Array(Schema.String),
   settings: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   credentials_version: Schema.Number,
-  created_at: Schema.DateFromSelf,
-  updated_at: Schema.DateFromSelf
+  ...StoreRowColumns
 })
 type Row = typeof Row.Type
 

@@ -3,11 +3,11 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { Credential, type CredentialId } from "../domain/credentials/models.ts"
 import { type Changed, CredentialsRepo, type CredentialsRepoShape } from "../services/CredentialsRepo.ts"
+import { StoreRowColumns } from "../domain/rows.ts"
 import { decodeRows, inTransaction, persistence, rowReaders } from "./sqlErrors.ts"
 
 const Row = Schema.Struct({
   credential_id: Schema.String,
-  store_id: Schema.String,
   name: Schema.String,
   type: Schema.Literal("API_KEY", "OAUTH_CLIENT"),
   client_id: Schema.String,
@@ -16,8 +16,7 @@ const Row = Schema.Struct({
   expires_at: Schema.NullOr(Schema.DateFromSelf),
   last_used_at: Schema.NullOr(Schema.DateFromSelf),
   created_by: Schema.String,
-  created_at: Schema.DateFromSelf,
-  updated_at: Schema.DateFromSelf
+  ...StoreRowColumns
 })
 type Row = typeof Row.Type
 

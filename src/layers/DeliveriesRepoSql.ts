@@ -9,13 +9,13 @@ import {
   InvalidCursor,
   type RetryOutcome
 } from "../services/DeliveriesRepo.ts"
+import { StoreRowColumns } from "../domain/rows.ts"
 import { decodeRows, persistence } from "./sqlErrors.ts"
 
 const Row = Schema.Struct({
   delivery_id: Schema.String,
   subscription_id: Schema.NullOr(Schema.String),
   config_id: Schema.NullOr(Schema.String),
-  store_id: Schema.String,
   event_type: Schema.String,
   event_id: Schema.String,
   status: Schema.Literal("PENDING", "DELIVERED", "FAILED", "DEAD_LETTERED"),
@@ -24,9 +24,8 @@ const Row = Schema.Struct({
   response_body: Schema.NullOr(Schema.String),
   next_retry_at: Schema.NullOr(Schema.DateFromSelf),
   delivered_at: Schema.NullOr(Schema.DateFromSelf),
-  created_at: Schema.DateFromSelf,
-  updated_at: Schema.DateFromSelf,
-  cursor_ts: Schema.String
+  cursor_ts: Schema.String,
+  ...StoreRowColumns
 })
 type Row = typeof Row.Type
 

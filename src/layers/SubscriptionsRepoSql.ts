@@ -5,12 +5,12 @@ import { healthState } from "../domain/webhooks/breaker.ts"
 import { defaultMaxInFlight, Subscription, type SubscriptionId } from "../domain/webhooks/models.ts"
 import { PersistenceError } from "../services/Persistence.ts"
 import { type StoredSubscription, SubscriptionsRepo } from "../services/SubscriptionsRepo.ts"
+import { StoreRowColumns } from "../domain/rows.ts"
 import { decodeRows, inTransaction, persistence } from "./sqlErrors.ts"
 
 /** A `webhook_subscriptions` row as PostgreSQL (or PGlite) returns it. */
 const Row = Schema.Struct({
   subscription_id: Schema.String,
-  store_id: Schema.String,
   name: Schema.String,
   target_url: Schema.String,
   events: Schema.Array(Schema.String),
@@ -23,8 +23,7 @@ const Row = Schema.Struct({
   paused_until: Schema.NullOr(Schema.DateFromSelf),
   backlog: Schema.Number,
   secret_version: Schema.Number,
-  created_at: Schema.DateFromSelf,
-  updated_at: Schema.DateFromSelf
+  ...StoreRowColumns
 })
 type Row = typeof Row.Type
 

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { createTable } from "./createTable.ts"
 
 /** What webhook delivery and credential validation need beyond the design document's columns. */
 export default Effect.gen(function*() {
@@ -32,17 +33,16 @@ export default Effect.gen(function*() {
   yield* sql`CREATE INDEX webhook_subscriptions_store_idx ON webhook_subscriptions (store_id) WHERE is_active`
 
   // Every attempt is kept (status, capped body, duration, error), also across re-triggers.
-  yield* sql`
-    CREATE TABLE webhook_delivery_attempts (
-      attempt_id     UUID PRIMARY KEY,
-      delivery_id    UUID NOT NULL REFERENCES webhook_deliveries (delivery_id) ON DELETE CASCADE,
-      attempt_number INTEGER NOT NULL,
-      started_at     TIMESTAMPTZ NOT NULL,
-      duration_ms    INTEGER NOT NULL,
-      http_status    INTEGER,
-      response_body  TEXT,
-      error          TEXT
-    )`
+  yield* sql.unsafe(createTable("webhook_delivery_attempts", [
+    ["attempt_id", "UUID PRIMARY KEY"],
+    ["delivery_id", "UUID NOT NULL REFERENCES webhook_deliveries (delivery_id) ON DELETE CASCADE"],
+    ["attempt_number", "INTEGER NOT NULL"],
+    ["started_at", "TIMESTAMPTZ NOT NULL"],
+    ["duration_ms", "INTEGER NOT NULL"],
+    ["http_status", "INTEGER"],
+    ["response_body", "TEXT"],
+    ["error", "TEXT"]
+  ]))
   yield* sql`CREATE INDEX webhook_delivery_attempts_delivery_idx ON webhook_delivery_attempts (delivery_id, started_at)`
 
   // Gateway validation finds a credential by its public client_id: one indexed

@@ -1,4 +1,4 @@
-import { Context, type Option, type Redacted } from "effect"
+import { Context, Effect, type Option, type Redacted } from "effect"
 import type { BreakerPolicy } from "../domain/webhooks/breaker.ts"
 
 /** The service's settings, resolved once at start-up (live: Vault plus environment overrides). */
@@ -48,6 +48,12 @@ export interface AppConfigShape {
 export const minAdminTokenLength = 32
 
 export class AppConfig extends Context.Tag("integration-service/AppConfig")<AppConfig, AppConfigShape>() {}
+
+/**
+ * Whether `http://` and loopback/private URLs are accepted (webhook targets, connector
+ * marketplace URLs): always in dev mode, in live mode when WEBHOOK_ALLOW_INSECURE_TARGETS is set.
+ */
+export const insecureUrlsAllowed = Effect.map(AppConfig, (config) => config.mode === "dev" || config.webhook.allowInsecureTargets)
 
 /** Every topic but Kafka's internal ones and those this service publishes itself. */
 export const defaultEventTopics = /^(?!__|webhook\.|connector\.).+/

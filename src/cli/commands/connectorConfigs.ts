@@ -1,23 +1,18 @@
-import { Args, Options } from "@effect/cli"
+import { Options } from "@effect/cli"
 import { Console, Effect, Option, Redacted, Schema } from "effect"
 import { ConfigId, ConnectorConfig } from "../../domain/connectors/models.ts"
-import { makeAdminClient } from "../client.ts"
+import { callAdmin, makeAdminClient } from "../client.ts"
 import { CliError } from "../failures.ts"
 import {
-  activeOption, clientCommand, decodeActive, decodeInput, decodeStore, given, nonEmptyList, optionalText,
+  activeOption, clientCommand, decodeActive, decodeStore, given, nonEmptyList, optionalText,
   requireChanges, storeOption
 } from "../options.ts"
-import { deleteByIdCommand } from "../commandKit.ts"
-import { formatFields, formatTime, printJson } from "../format.ts"
+import { deleteByIdCommand, recordCallCommand, recordCommand, storeRecord } from "../commandKit.ts"
+import { formatTime, printJson, recordFields } from "../format.ts"
 
 /** `connectors create|update|delete|credentials`: configuring a store's connectors. */
 
-const configIdArg = Args.text({ name: "id" }).pipe(Args.withDescription("The connector config id (see `connectors list`)."))
-const idOf = (input: { readonly store: string; readonly id: string }) =>
-  Effect.all({
-    storeId: decodeStore(input.store),
-    id: decodeInput("connector id", ConfigId, input.id, "a UUID")
-  })
+const configRecord = storeRecord("connector id", ConfigId, "The connector config id (see `connectors list`).")
 
 const settingOption = Options.text("setting").pipe(
   Options.repeated,
@@ -53,9 +48,7 @@ export const parseSettings = (pairs: ReadonlyArray<string>): Effect.Effect<Recor
   })
 
 const configFields = (c: ConnectorConfig) =>
-  formatFields([
-    ["connector", c.id],
-    ["store", c.storeId],
+  recordFields("connector", c, [
     ["type", c.connectorType],
     ["name", c.displayName],
     ["active", c.isActive ? "yes" : "no"],
@@ -82,17 +75,17 @@ export const createConnectorCommand = clientCommand(
     Effect.gen(function*() {
       const storeId = yield* decodeStore(input.store)
       const settings = yield* parseSettings(input.settings)
-      const client = yield* makeAdminClient(input)
-      const created = yield* client.connectors.create({
-        path: { storeId },
-        payload: {
-          connectorType: input.type,
-          displayName: input.name,
-          eventSubscriptions: input.events,
-          settings,
-          isActive: Option.getOrElse(decodeActive(input.active), () => true)
-        }
-      })
+      const created = yield* callAdmin(input, (client) =>
+        client.connectors.create({
+          path: { storeId },
+          payload: {
+            connectorType: input.type,
+            displayName: input.name,
+            eventSubscriptions: input.events,
+            settings,
+            isActive: Option.getOrElse(decodeActive(input.active), () => true)
+          }
+        }))
       yield* printConfig(input.json, created)
       if (!input.json) {
         yield* Console.log(
@@ -110,11 +103,8 @@ export const createConnectorCommand = clientCommand(
   }
 )
 
-export const updateConnectorCommand = clientCommand(
-  "update",
-  {
-    id: configIdArg,
-    store: storeOption,
+export const updateConnectorCommand = recordCallCommand(configRecord, "update", {
+  flags: {
     name: optionalText("name", "A new display name."),
     events: eventOption.pipe(Options.withDescription("The event types, replacing the current ones; repeat for several.")),
     settings: settingOption.pipe(
@@ -122,11 +112,10 @@ export const updateConnectorCommand = clientCommand(
     ),
     active
   },
-  (input) =>
+  prepare: (input) =>
     Effect.gen(function*() {
-      const path = yield* idOf(input)
       const settings = yield* Effect.transposeOption(Option.map(nonEmptyList(input.settings), parseSettings))
-      const patch = yield* requireChanges(
+      return yield* requireChanges(
         given({
           displayName: input.name,
           eventSubscriptions: nonEmptyList(input.events),
@@ -135,22 +124,22 @@ export const updateConnectorCommand = clientCommand(
         }),
         "--name, --event, --setting or --active"
       )
-      const client = yield* makeAdminClient(input)
-      yield* printConfig(input.json, yield* client.connectors.update({ path, payload: patch }))
     }),
-  {
+  call: (client, path, patch) => client.connectors.update({ path, payload: patch }),
+  answer: ConnectorConfig,
+  text: configFields,
+  help: {
     description: "Change a connector config: only what is given changes (--event and --setting replace their lists).",
     examples: [
       "connectors update 3f0c2a4e-8b1d-4c5e-9f7a-2b6d8e0c1a3f --store store-1 --active no",
       "connectors update 3f0c2a4e-8b1d-4c5e-9f7a-2b6d8e0c1a3f --store store-1 --setting sellerId=A1B2C3 --setting pollIntervalSeconds=600"
     ]
   }
-)
+})
 
 export const deleteConnectorCommand = deleteByIdCommand({
   thing: "connector",
-  idArg: configIdArg,
-  pathOf: idOf,
+  record: configRecord,
   remove: (client, path) => client.connectors.delete({ path }),
   help: {
     description: "Delete a connector config: its polling stops, its runs and sync log go with it.",
@@ -161,18 +150,16 @@ export const deleteConnectorCommand = deleteByIdCommand({
 const secretOption = (name: string, description: string) =>
   Options.redacted(name).pipe(Options.optional, Options.withDescription(description))
 
-export const credentialsConnectorCommand = clientCommand(
+export const credentialsConnectorCommand = recordCommand(
+  configRecord,
   "credentials",
   {
-    id: configIdArg,
-    store: storeOption,
     apiKey: secretOption("api-key", "Vault key api-key (Amazon: LWA client id; eBay: App ID; Google: client_email)."),
     apiSecret: secretOption("api-secret", "Vault key api-secret (Amazon: LWA client secret; eBay: Cert ID; Google: private key)."),
     refreshToken: secretOption("refresh-token", "Vault key refresh-token (Amazon and eBay: the seller's refresh token).")
   },
-  (input) =>
+  (input, path) =>
     Effect.gen(function*() {
-      const path = yield* idOf(input)
       const missing = [
         Option.isNone(input.apiKey) ? "--api-key" : undefined,
         Option.isNone(input.apiSecret) ? "--api-secret" : undefined

@@ -7,21 +7,15 @@ import {
   clientCommand, decodeInput, decodeSince, decodeStore, decodeUuid, given, optionalText, refuseWith,
   sinceOption, storeOption
 } from "../options.ts"
-import { type Column, formatTable, formatTime, paintStatus, plural, printJson } from "../format.ts"
+import { type Column, formatTable, plural, printJson } from "../format.ts"
+import { attemptedColumns } from "./deliveries.ts"
 
 const decodeConfigId = (value: string) => decodeInput("--connector", ConfigId, value, "a connector config id (UUID)")
 const connectorOption = Options.text("connector").pipe(Options.withAlias("c"), Options.withDescription("The connector config id."))
 const pathOf = (input: { readonly store: string; readonly connector: string }) =>
   Effect.all({ storeId: decodeStore(input.store), id: decodeConfigId(input.connector) })
 
-export const runColumns: ReadonlyArray<Column<ConnectorRun>> = [
-  { header: "ID", value: (r) => r.id },
-  { header: "STATUS", value: (r) => r.status, colour: paintStatus },
-  { header: "EVENT TYPE", value: (r) => r.eventType },
-  { header: "ATTEMPTS", value: (r) => String(r.attemptNumber), align: "right" },
-  { header: "NEXT RETRY", value: (r) => formatTime(r.nextRetryAt) },
-  { header: "CREATED", value: (r) => formatTime(r.createdAt) }
-]
+export const runColumns: ReadonlyArray<Column<ConnectorRun>> = attemptedColumns([])
 
 const runsCommand = clientCommand(
   "runs",

@@ -1,15 +1,12 @@
-import { Args } from "@effect/cli"
 import { Console, DateTime, Effect, Schema } from "effect"
 import { ConfigId, ConnectorConfig, SyncLogEntry } from "../../domain/connectors/models.ts"
 import { PollResult } from "../../domain/api/ConnectorsApi.ts"
 import { makeAdminClient } from "../client.ts"
 import { setExitFailure } from "../failures.ts"
+import { checkInteger, commandGroup, given, optionalInteger } from "../options.ts"
+import { recordCallCommand, recordCommand, storeListCommand, storeRecord } from "../commandKit.ts"
 import {
-  checkInteger, clientCommand, commandGroup, decodeInput, decodeStore, given, optionalInteger, storeOption
-} from "../options.ts"
-import { storeListCommand } from "../commandKit.ts"
-import {
-  type Column, formatFields, formatTable, formatTime, orDash, paintStatus, printJson, truncate
+  type Column, formatFields, formatTable, formatTime, idColumn, orDash, paintStatus, printJson, truncate, updatedColumn
 } from "../format.ts"
 import {
   createConnectorCommand,
@@ -20,9 +17,7 @@ import {
 import { connectorRunsCommands } from "./connectorRuns.ts"
 import { connectorTypesCommand } from "./connectorTypes.ts"
 
-const configIdArg = Args.text({ name: "id" }).pipe(Args.withDescription("The connector config id."))
-const idOf = (input: { readonly store: string; readonly id: string }) =>
-  Effect.all({ storeId: decodeStore(input.store), id: decodeInput("connector id", ConfigId, input.id, "a UUID") })
+const configRecord = storeRecord("connector id", ConfigId, "The connector config id.")
 
 // ---------------------------------------------------------------------------------------------
 // connectors list
@@ -33,21 +28,21 @@ const pollInterval = (config: ConnectorConfig) => {
 }
 
 export const connectorColumns: ReadonlyArray<Column<ConnectorConfig>> = [
-  { header: "ID", value: (c) => c.id },
+  idColumn,
   { header: "TYPE", value: (c) => c.connectorType },
   { header: "NAME", value: (c) => truncate(c.displayName, 40) },
   { header: "ACTIVE", value: (c) => (c.isActive ? "yes" : "no") },
   { header: "CREDENTIALS", value: (c) => (c.hasCredentials ? "yes" : "no") },
   { header: "EVENTS", value: (c) => truncate(c.eventSubscriptions.join(","), 60) || "-" },
   { header: "POLL", value: pollInterval, align: "right" },
-  { header: "UPDATED", value: (c) => formatTime(c.updatedAt) }
+  updatedColumn
 ]
 
 const listCommand = storeListCommand({
+  group: "connectors",
   things: "connectors",
   item: ConnectorConfig,
   columns: connectorColumns,
-  list: (client, storeId) => client.connectors.list({ path: { storeId } }),
   help: {
     description: "List a store's connector configs (their credentials are never shown).",
     examples: ["connectors list --store store-1"]
@@ -57,33 +52,24 @@ const listCommand = storeListCommand({
 // ---------------------------------------------------------------------------------------------
 // connectors poll
 
-const pollCommand = clientCommand(
-  "poll",
-  { id: configIdArg, store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const path = yield* idOf(input)
-      const client = yield* makeAdminClient(input)
-      const result = yield* client.connectors.poll({ path })
-      if (input.json) {
-        yield* printJson(Schema.encodeSync(PollResult)(result))
-      } else {
-        yield* Console.log(formatFields([
-          ["status", result.status],
-          ["records", String(result.recordCount)],
-          ...(result.error === null ? [] : [["error", result.error] as const])
-        ]))
-      }
-      // A FAILED run is printed like a successful one, and the exit status says it failed.
-      if (result.status === "FAILED") yield* setExitFailure
-    }),
-  {
+const pollCommand = recordCallCommand(configRecord, "poll", {
+  call: (client, path) => client.connectors.poll({ path }),
+  answer: PollResult,
+  text: (result) =>
+    formatFields([
+      ["status", result.status],
+      ["records", String(result.recordCount)],
+      ...(result.error === null ? [] : [["error", result.error] as const])
+    ]),
+  // A FAILED run is printed like a successful one, and the exit status says it failed.
+  after: (result) => result.status === "FAILED" ? setExitFailure : Effect.void,
+  help: {
     description: "Poll the marketplace now for one connector (inbound sync, once): prints the run's status and how many " +
       "records it imported (published to connector.order.imported). Exit status 1 when the run FAILED; " +
       "the API answers 409 while another instance is polling that connector.",
     examples: ["connectors poll 3f0c2a4e-8b1d-4c5e-9f7a-2b6d8e0c1a3f --store store-1"]
   }
-)
+})
 
 // ---------------------------------------------------------------------------------------------
 // connectors log
@@ -105,16 +91,14 @@ export const syncLogColumns: ReadonlyArray<Column<SyncLogEntry>> = [
 
 const SyncLog = Schema.Struct({ items: Schema.Array(SyncLogEntry) })
 
-const logCommand = clientCommand(
+const logCommand = recordCommand(
+  configRecord,
   "log",
   {
-    id: configIdArg,
-    store: storeOption,
     limit: optionalInteger("limit", "How many runs, newest first: 1 to 500 (the server's default, 100, when omitted).")
   },
-  (input) =>
+  (input, path) =>
     Effect.gen(function*() {
-      const path = yield* idOf(input)
       const limit = yield* checkInteger("--limit", input.limit, 1, 500)
       const client = yield* makeAdminClient(input)
       const log = yield* client.connectors.syncLog({ path, urlParams: given({ limit }) })

@@ -1,4 +1,4 @@
-import { Args, Options } from "@effect/cli"
+import { Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import {
   Credential,
@@ -8,18 +8,16 @@ import {
   knownScopes,
   type Scope
 } from "../../domain/credentials/models.ts"
-import { makeAdminClient } from "../client.ts"
+import { callAdmin } from "../client.ts"
 import { CliError } from "../failures.ts"
 import {
-  clientCommand, type ClientOptions, commandGroup, decodeInput, decodeOptional, decodeStore, given,
+  clientCommand, type ClientOptions, commandGroup, decodeOptional, decodeStore, given,
   optionalText, storeOption
 } from "../options.ts"
-import { storeListCommand } from "../commandKit.ts"
-import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
+import { recordCallCommand, storeListCommand, storeRecord } from "../commandKit.ts"
+import { type Column, createdColumn, formatFields, formatTime, idColumn, printJson, recordFields, truncate } from "../format.ts"
 
 const credentialTypes = CredentialType.literals
-
-const decodeCredentialId = (value: string) => decodeInput("credential id", CredentialId, value, "a UUID")
 
 /** Printed with every newly issued (or rotated) secret. */
 export const shownOnceWarning =
@@ -51,25 +49,23 @@ export const issueCredential = (input: IssueCredentialInput) =>
       input.expiresAt,
       "an ISO-8601 date-time, e.g. 2025-12-31T23:59:59Z"
     )
-    const client = yield* makeAdminClient(input)
-    const issued = yield* client.credentials.issue({
-      path: { storeId },
-      payload: {
-        name: input.name,
-        type: input.type,
-        scopes: [...new Set(input.scope)],
-        ...given({ expiresAt })
-      },
-      headers: Option.match(input.actor, { onNone: () => ({}), onSome: (actor) => ({ "x-ss3-actor": actor }) })
-    })
+    const issued = yield* callAdmin(input, (client) =>
+      client.credentials.issue({
+        path: { storeId },
+        payload: {
+          name: input.name,
+          type: input.type,
+          scopes: [...new Set(input.scope)],
+          ...given({ expiresAt })
+        },
+        headers: Option.match(input.actor, { onNone: () => ({}), onSome: (actor) => ({ "x-ss3-actor": actor }) })
+      }))
     if (input.json) {
       // stdout stays one JSON document; the warning goes to stderr.
       yield* printJson(Schema.encodeSync(CredentialWithSecret)(issued))
       return yield* Console.error(shownOnceWarning)
     }
-    yield* Console.log(formatFields([
-      ["credential", issued.id],
-      ["store", issued.storeId],
+    yield* Console.log(recordFields("credential", issued, [
       ["name", issued.name],
       ["type", issued.type],
       ["client id", issued.clientId],
@@ -111,7 +107,7 @@ const issueCommand = clientCommand(
 // credentials list
 
 export const credentialColumns: ReadonlyArray<Column<Credential>> = [
-  { header: "ID", value: (c) => c.id },
+  idColumn,
   { header: "NAME", value: (c) => truncate(c.name, 30) },
   { header: "TYPE", value: (c) => c.type },
   { header: "CLIENT ID", value: (c) => c.clientId },
@@ -119,14 +115,14 @@ export const credentialColumns: ReadonlyArray<Column<Credential>> = [
   { header: "ACTIVE", value: (c) => (c.isActive ? "yes" : "no") },
   { header: "EXPIRES", value: (c) => formatTime(c.expiresAt) },
   { header: "LAST USED", value: (c) => formatTime(c.lastUsedAt) },
-  { header: "CREATED", value: (c) => formatTime(c.createdAt) }
+  createdColumn
 ]
 
 const listCommand = storeListCommand({
+  group: "credentials",
   things: "credentials",
   item: Credential,
   columns: credentialColumns,
-  list: (client, storeId) => client.credentials.list({ path: { storeId } }),
   help: {
     description: "List a store's API credentials, newest first (secrets and hashes are never shown).",
     examples: ["credentials list --store store-1", "credentials list --store store-1 --json"]
@@ -136,30 +132,18 @@ const listCommand = storeListCommand({
 // ---------------------------------------------------------------------------------------------
 // credentials revoke
 
-export interface RevokeCredentialInput extends ClientOptions {
-  readonly id: string
-  readonly store: string
-}
+const credentialRecord = storeRecord("credential id", CredentialId, "The credential id (see `credentials list`).")
 
-export const revokeCredential = (input: RevokeCredentialInput) =>
-  Effect.gen(function*() {
-    const storeId = yield* decodeStore(input.store)
-    const id = yield* decodeCredentialId(input.id)
-    const client = yield* makeAdminClient(input)
-    const revoked = yield* client.credentials.revoke({ path: { storeId, id } })
-    if (input.json) return yield* printJson(Schema.encodeSync(Credential)(revoked))
-    yield* Console.log(`revoked credential ${revoked.id} (${revoked.name}, client id ${revoked.clientId}): it stops validating at once`)
-  })
-
-const revokeCommand = clientCommand(
-  "revoke",
-  { id: Args.text({ name: "id" }).pipe(Args.withDescription("The credential id (see `credentials list`).")), store: storeOption },
-  revokeCredential,
-  {
+const revokeCommand = recordCallCommand(credentialRecord, "revoke", {
+  call: (client, path) => client.credentials.revoke({ path }),
+  answer: Credential,
+  text: (revoked) =>
+    `revoked credential ${revoked.id} (${revoked.name}, client id ${revoked.clientId}): it stops validating at once`,
+  help: {
     description: "Revoke a credential: it stops validating at once on every instance, and its access tokens with it.",
     examples: ["credentials revoke 2a4c6e8f-1b3d-4f5a-9c7e-0d2f4b6a8c1e --store store-1"]
   }
-)
+})
 
 export const credentialsCommand = commandGroup(
   "credentials",

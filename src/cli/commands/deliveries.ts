@@ -1,5 +1,5 @@
 import { Args, Options } from "@effect/cli"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, type DateTime, Effect, Option, Schema } from "effect"
 import {
   Delivery,
   type DeliveryAttempt,
@@ -14,15 +14,18 @@ import {
 } from "../options.ts"
 import {
   type Column,
+  createdColumn,
   formatFields,
   formatTable,
   formatTime,
+  idColumn,
   orDash,
   paintStatus,
   plural,
   printJson,
   truncate
 } from "../format.ts"
+import { recordCallCommand, storeRecord } from "../commandKit.ts"
 import { tailCommand } from "./deliveriesTail.ts"
 import { decodeSubscriptionFlag, eventTypeOption, statusOption, subscriptionOption } from "./deliveryFlags.ts"
 
@@ -36,15 +39,30 @@ const decodeUntil = (value: Option.Option<string>) =>
 // ---------------------------------------------------------------------------------------------
 // deliveries list
 
-export const deliveryColumns: ReadonlyArray<Column<Delivery>> = [
-  { header: "ID", value: (d) => d.id },
-  { header: "STATUS", value: (d) => d.status, colour: paintStatus },
-  { header: "EVENT TYPE", value: (d) => d.eventType },
-  { header: "ATTEMPTS", value: (d) => String(d.attemptNumber), align: "right" },
-  { header: "HTTP", value: (d) => orDash(d.httpStatus), align: "right" },
-  { header: "NEXT RETRY", value: (d) => formatTime(d.nextRetryAt) },
-  { header: "CREATED", value: (d) => formatTime(d.createdAt) }
+/** What a webhook delivery and a connector run have in common: both go through the retry table. */
+interface Attempted {
+  readonly id: string
+  readonly status: string
+  readonly eventType: string
+  readonly attemptNumber: number
+  readonly nextRetryAt: DateTime.DateTime | null
+  readonly createdAt: DateTime.DateTime
+}
+
+/** The columns of a delivery's or a run's table, with `more` of its own after ATTEMPTS. */
+export const attemptedColumns = <A extends Attempted>(more: ReadonlyArray<Column<A>>): ReadonlyArray<Column<A>> => [
+  idColumn,
+  { header: "STATUS", value: (r) => r.status, colour: paintStatus },
+  { header: "EVENT TYPE", value: (r) => r.eventType },
+  { header: "ATTEMPTS", value: (r) => String(r.attemptNumber), align: "right" },
+  ...more,
+  { header: "NEXT RETRY", value: (r) => formatTime(r.nextRetryAt) },
+  createdColumn
 ]
+
+export const deliveryColumns: ReadonlyArray<Column<Delivery>> = attemptedColumns([
+  { header: "HTTP", value: (d) => orDash(d.httpStatus), align: "right" }
+])
 
 const listCommand = clientCommand(
   "list",
@@ -104,38 +122,30 @@ const attemptColumns: ReadonlyArray<Column<DeliveryAttempt>> = [
   { header: "ERROR / RESPONSE", value: (a) => truncate(a.error ?? a.responseBody ?? "", 80) || "-" }
 ]
 
-const showCommand = clientCommand(
-  "show",
-  { id: Args.text({ name: "id" }).pipe(Args.withDescription("The delivery id.")), store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const storeId = yield* decodeStore(input.store)
-      const id = yield* decodeDeliveryId(input.id)
-      const client = yield* makeAdminClient(input)
-      const delivery = yield* client.webhooks.showDelivery({ path: { storeId, id } })
-      if (input.json) return yield* printJson(Schema.encodeSync(DeliveryDetail)(delivery))
-      yield* Console.log(formatFields([
-        ["delivery", delivery.id],
-        ["status", delivery.status],
-        ["event", `${delivery.eventType} (event id ${delivery.eventId})`],
-        ["subscription", delivery.subscriptionId],
-        ["store", delivery.storeId],
-        ["attempts", String(delivery.attemptNumber)],
-        ["http status", orDash(delivery.httpStatus)],
-        ["next retry", formatTime(delivery.nextRetryAt)],
-        ["delivered", formatTime(delivery.deliveredAt)],
-        ["created", formatTime(delivery.createdAt)],
-        ["updated", formatTime(delivery.updatedAt)]
-      ]))
-      yield* Console.log(
-        delivery.attempts.length === 0 ? "\nno attempts yet" : `\n${formatTable(attemptColumns, delivery.attempts)}`
-      )
-    }),
-  {
+const showCommand = recordCallCommand(storeRecord("delivery id", DeliveryId, "The delivery id."), "show", {
+  call: (client, path) => client.webhooks.showDelivery({ path }),
+  answer: DeliveryDetail,
+  text: (delivery) =>
+    formatFields([
+      ["delivery", delivery.id],
+      ["status", delivery.status],
+      ["event", `${delivery.eventType} (event id ${delivery.eventId})`],
+      ["subscription", delivery.subscriptionId],
+      ["store", delivery.storeId],
+      ["attempts", String(delivery.attemptNumber)],
+      ["http status", orDash(delivery.httpStatus)],
+      ["next retry", formatTime(delivery.nextRetryAt)],
+      ["delivered", formatTime(delivery.deliveredAt)],
+      ["created", formatTime(delivery.createdAt)],
+      ["updated", formatTime(delivery.updatedAt)]
+    ]) +
+    // The attempts' history under the fields, a blank line between.
+    (delivery.attempts.length === 0 ? "\n\nno attempts yet" : `\n\n${formatTable(attemptColumns, delivery.attempts)}`),
+  help: {
     description: "Show one delivery and the history of its attempts.",
     examples: ["deliveries show 0b7c6f3e-5a43-4c8e-9d59-3f1c0e2a9b11 --store store-1"]
   }
-)
+})
 
 // ---------------------------------------------------------------------------------------------
 // deliveries retry

@@ -1,4 +1,4 @@
-import { Args, Options } from "@effect/cli"
+import { Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import { EventSelector, Subscription, SubscriptionId, SubscriptionWithSecret } from "../../domain/webhooks/models.ts"
 import { makeAdminClient } from "../client.ts"
@@ -7,11 +7,11 @@ import {
   activeOption, checkInteger, clientCommand, commandGroup, decodeActive, decodeInput, decodeStore, given,
   nonEmptyList, optionalInteger, optionalText, requireChanges, storeOption
 } from "../options.ts"
-import { deleteByIdCommand, storeListCommand } from "../commandKit.ts"
-import { type Column, formatFields, formatTime, printJson, truncate } from "../format.ts"
+import { deleteByIdCommand, recordCallCommand, recordCommand, storeListCommand, storeRecord } from "../commandKit.ts"
+import { type Column, createdColumn, formatFields, formatTime, idColumn, printJson, recordFields, truncate } from "../format.ts"
 
 export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
-  { header: "ID", value: (s) => s.id },
+  idColumn,
   { header: "NAME", value: (s) => truncate(s.name, 40) },
   { header: "TARGET URL", value: (s) => truncate(s.targetUrl, 60) },
   { header: "EVENTS", value: (s) => truncate(s.events.join(","), 60) },
@@ -19,13 +19,10 @@ export const subscriptionColumns: ReadonlyArray<Column<Subscription>> = [
   { header: "HEALTH", value: (s) => s.health?.state ?? "-" },
   { header: "FAILING", value: (s) => (s.health ? String(s.health.consecutiveFailures) : "-"), align: "right" },
   { header: "BACKLOG", value: (s) => (s.health ? String(s.health.backlog) : "-"), align: "right" },
-  { header: "CREATED", value: (s) => formatTime(s.createdAt) }
+  createdColumn
 ]
 
-const idArg = Args.text({ name: "id" }).pipe(Args.withDescription("The subscription id (see `subscriptions list`)."))
-const decodeId = (value: string) => decodeInput("subscription id", SubscriptionId, value, "a UUID")
-const idOf = (input: { readonly store: string; readonly id: string }) =>
-  Effect.all({ storeId: decodeStore(input.store), id: decodeId(input.id) })
+const subscriptionRecord = storeRecord("subscription id", SubscriptionId, "The subscription id (see `subscriptions list`).")
 
 const eventsOption = Options.text("event").pipe(
   Options.repeated,
@@ -37,9 +34,7 @@ const decodeEvents = (events: ReadonlyArray<string>) =>
   Effect.forEach(events, (e) => decodeInput("--event", EventSelector, e, "an event type like order.placed, or *"))
 
 const subscriptionFields = (s: Subscription) =>
-  formatFields([
-    ["subscription", s.id],
-    ["store", s.storeId],
+  recordFields("subscription", s, [
     ["name", s.name],
     ["target url", s.targetUrl],
     ["events", s.events.join(" ")],
@@ -69,14 +64,11 @@ const printWithSecret = (json: boolean, s: SubscriptionWithSecret) =>
         "(`integration-service receiver --secret …`)."
     )
 
-const printOne = (json: boolean, s: Subscription) =>
-  json ? printJson(Schema.encodeSync(Subscription)(s)) : Console.log(subscriptionFields(s))
-
 const listCommand = storeListCommand({
+  group: "webhooks",
   things: "subscriptions",
   item: Subscription,
   columns: subscriptionColumns,
-  list: (client, storeId) => client.webhooks.list({ path: { storeId } }),
   help: {
     description: "List a store's webhook subscriptions (signing secrets are never shown).",
     examples: ["subscriptions list --store store-1", "subscriptions list --store store-1 --json"]
@@ -117,55 +109,46 @@ const createCommand = clientCommand(
   }
 )
 
-const showCommand = clientCommand(
-  "show",
-  { id: idArg, store: storeOption },
-  (input) =>
-    Effect.gen(function*() {
-      const path = yield* idOf(input)
-      const client = yield* makeAdminClient(input)
-      yield* printOne(input.json, yield* client.webhooks.show({ path }))
-    }),
-  {
+const showCommand = recordCallCommand(subscriptionRecord, "show", {
+  call: (client, path) => client.webhooks.show({ path }),
+  answer: Subscription,
+  text: subscriptionFields,
+  help: {
     description: "Show one webhook subscription (its signing secret is never shown: `rotate` issues a new one).",
     examples: ["subscriptions show 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1"]
   }
-)
+})
 
-const updateCommand = clientCommand(
-  "update",
-  {
-    id: idArg,
-    store: storeOption,
+const updateCommand = recordCallCommand(subscriptionRecord, "update", {
+  flags: {
     name: optionalText("name", "A new name."),
     targetUrl: optionalText("target-url", "A new target URL."),
     events: eventsOption.pipe(Options.withDescription("The event types, replacing the current ones; repeat for several.")),
     active
   },
-  (input) =>
+  prepare: (input) =>
     Effect.gen(function*() {
-      const path = yield* idOf(input)
       const events = yield* Effect.transposeOption(Option.map(nonEmptyList(input.events), decodeEvents))
-      const patch = yield* requireChanges(
+      return yield* requireChanges(
         given({ name: input.name, targetUrl: input.targetUrl, events, isActive: decodeActive(input.active) }),
         "--name, --target-url, --event or --active"
       )
-      const client = yield* makeAdminClient(input)
-      yield* printOne(input.json, yield* client.webhooks.update({ path, payload: patch }))
     }),
-  {
+  call: (client, path, patch) => client.webhooks.update({ path, payload: patch }),
+  answer: Subscription,
+  text: subscriptionFields,
+  help: {
     description: "Change a subscription: only the flags given change (--event replaces the whole list).",
     examples: [
       "subscriptions update 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1 --active no",
       "subscriptions update 6d2b1e0a-7c4f-4b0e-8f2a-1e5d9c3b7a42 --store store-1 --event order.placed --event order.paid"
     ]
   }
-)
+})
 
 const deleteCommand = deleteByIdCommand({
   thing: "subscription",
-  idArg,
-  pathOf: idOf,
+  record: subscriptionRecord,
   remove: (client, path) => client.webhooks.delete({ path }),
   help: {
     description: "Delete a subscription: no new deliveries are made for it; its signing secret is removed.",
@@ -173,19 +156,17 @@ const deleteCommand = deleteByIdCommand({
   }
 })
 
-const rotateCommand = clientCommand(
+const rotateCommand = recordCommand(
+  subscriptionRecord,
   "rotate",
   {
-    id: idArg,
-    store: storeOption,
     overlapSeconds: optionalInteger(
       "overlap-seconds",
       "How long the old secret still signs too (webhook-signature carries both): default 86400, 0 ends it at once."
     )
   },
-  (input) =>
+  (input, path) =>
     Effect.gen(function*() {
-      const path = yield* idOf(input)
       const overlapSeconds = yield* checkInteger("--overlap-seconds", input.overlapSeconds, 0, 30 * 86_400)
       const client = yield* makeAdminClient(input)
       yield* printWithSecret(input.json, yield* client.webhooks.rotateSecret({ path, payload: given({ overlapSeconds }) }))

@@ -1,12 +1,10 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { StoreId } from "../EventEnvelope.ts"
 import { Credential, CredentialId, CredentialWithSecret, IssueCredential } from "../credentials/models.ts"
 import { AdminAuth } from "./auth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./errors.ts"
-import { strict } from "./payloads.ts"
+import { Conflict, NotFound } from "./errors.ts"
+import { actionEndpoint, createEndpoint, guardedBy, listEndpoint, showEndpoint, storeIdParam } from "./groups.ts"
 
-const storeId = HttpApiSchema.param("storeId", StoreId)
 const credentialId = HttpApiSchema.param("id", CredentialId)
 
 /** Who is issuing: the admin panel forwards its user; otherwise the admin token's holder. */
@@ -16,30 +14,24 @@ export const ActorHeaders = Schema.Struct({
 
 export class CredentialsApi extends HttpApiGroup.make("credentials")
   .add(
-    HttpApiEndpoint.post("issue")`/stores/${storeId}/credentials`
-      .setPayload(strict(IssueCredential))
-      .setHeaders(ActorHeaders)
-      .addSuccess(CredentialWithSecret, { status: 201 })
-      .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Issue an API key or OAuth client; the answer holds the secret, shown only here")
+    createEndpoint("issue", "credentials", {
+      payload: IssueCredential,
+      created: CredentialWithSecret,
+      summary: "Issue an API key or OAuth client; the answer holds the secret, shown only here"
+    }).setHeaders(ActorHeaders)
   )
-  .add(HttpApiEndpoint.get("list")`/stores/${storeId}/credentials`.addSuccess(Schema.Struct({ items: Schema.Array(Credential) })))
-  .add(HttpApiEndpoint.get("show")`/stores/${storeId}/credentials/${credentialId}`.addSuccess(Credential).addError(NotFound))
+  .add(listEndpoint("credentials", Credential))
+  .add(showEndpoint("credentials", credentialId, Credential))
   .add(
-    HttpApiEndpoint.del("revoke")`/stores/${storeId}/credentials/${credentialId}`
+    HttpApiEndpoint.del("revoke")`/stores/${storeIdParam}/credentials/${credentialId}`
       .addSuccess(Credential)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Revoke (is_active = false): it stops validating at once")
   )
   .add(
-    HttpApiEndpoint.post("rotate")`/stores/${storeId}/credentials/${credentialId}/rotate`
-      .addSuccess(CredentialWithSecret)
-      .addError(NotFound)
+    actionEndpoint("rotate", "credentials", credentialId, "rotate", CredentialWithSecret)
       .addError(Conflict)
       .annotate(OpenApi.Summary, "A new secret, returned once; the old one stops working")
   )
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
-  .middleware(AdminAuth)
-  .annotate(OpenApi.Title, "API credentials")
+  .pipe(guardedBy(AdminAuth, "API credentials"))
 {}

@@ -1,8 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
+import { Items } from "../records.ts"
 import { AdminAuth } from "./auth.ts"
-import { Forbidden, ServiceUnavailable } from "./errors.ts"
+import { guardedBy } from "./groups.ts"
 import { Check, Checks } from "./HealthApi.ts"
 
 export class QuarantinedEvent extends Schema.Class<QuarantinedEvent>("QuarantinedEvent")({
@@ -55,7 +56,7 @@ export class OpsApi extends HttpApiGroup.make("ops")
   .add(
     HttpApiEndpoint.get("quarantine", "/ops/quarantine")
       .setUrlParams(Schema.Struct({ storeId: Schema.optional(StoreId), limit: Limit }))
-      .addSuccess(Schema.Struct({ items: Schema.Array(QuarantinedEvent) }))
+      .addSuccess(Items(QuarantinedEvent))
       .annotate(OpenApi.Summary, "Consumed messages that were not taken in (newest first): where they came from and why")
   )
   .add(
@@ -66,13 +67,10 @@ export class OpsApi extends HttpApiGroup.make("ops")
   .add(
     HttpApiEndpoint.get("outboxSetAside", "/ops/outbox/set-aside")
       .setUrlParams(Schema.Struct({ limit: Limit }))
-      .addSuccess(Schema.Struct({ items: Schema.Array(SetAsideMessage) }))
+      .addSuccess(Items(SetAsideMessage))
       .annotate(OpenApi.Summary, "Outbox messages Kafka can never accept (too large, refused), kept whole in kafka_outbox_set_aside")
   )
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
-  .middleware(AdminAuth)
-  .annotate(OpenApi.Title, "Operations")
+  .pipe(guardedBy(AdminAuth, "Operations"))
 {}
 
 /** Prometheus scrapes this: every counter, gauge and histogram of the process. */

@@ -1,6 +1,5 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { StoreId } from "../EventEnvelope.ts"
 import {
   BulkRetry,
   BulkRetryResult,
@@ -22,44 +21,23 @@ import {
   UpdateSubscription
 } from "../webhooks/models.ts"
 import { WebhookAuth } from "./auth.ts"
-import { Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable } from "./errors.ts"
+import { Conflict, InvalidRequest, NotFound } from "./errors.ts"
+import { guardedBy, storeIdParam, storeResource } from "./groups.ts"
 import { strict } from "./payloads.ts"
 
-const storeId = HttpApiSchema.param("storeId", StoreId)
 const subscriptionId = HttpApiSchema.param("id", SubscriptionId)
 const deliveryId = HttpApiSchema.param("id", DeliveryId)
 
 export class WebhooksApi extends HttpApiGroup.make("webhooks")
+  .pipe(storeResource("webhooks", subscriptionId, {
+    item: Subscription,
+    created: SubscriptionWithSecret,
+    create: CreateSubscription,
+    update: UpdateSubscription,
+    createSummary: "Subscribe a URL to event types; the answer holds the signing secret"
+  }))
   .add(
-    HttpApiEndpoint.post("create")`/stores/${storeId}/webhooks`
-      .setPayload(strict(CreateSubscription))
-      .addSuccess(SubscriptionWithSecret, { status: 201 })
-      .addError(InvalidRequest)
-      .annotate(OpenApi.Summary, "Subscribe a URL to event types; the answer holds the signing secret")
-  )
-  .add(
-    HttpApiEndpoint.get("list")`/stores/${storeId}/webhooks`
-      .addSuccess(Schema.Struct({ items: Schema.Array(Subscription) }))
-  )
-  .add(
-    HttpApiEndpoint.get("show")`/stores/${storeId}/webhooks/${subscriptionId}`
-      .addSuccess(Subscription)
-      .addError(NotFound)
-  )
-  .add(
-    HttpApiEndpoint.patch("update")`/stores/${storeId}/webhooks/${subscriptionId}`
-      .setPayload(strict(UpdateSubscription))
-      .addSuccess(Subscription)
-      .addError(NotFound)
-      .addError(InvalidRequest)
-  )
-  .add(
-    HttpApiEndpoint.del("delete")`/stores/${storeId}/webhooks/${subscriptionId}`
-      .addSuccess(HttpApiSchema.NoContent)
-      .addError(NotFound)
-  )
-  .add(
-    HttpApiEndpoint.post("rotateSecret")`/stores/${storeId}/webhooks/${subscriptionId}/secret/rotate`
+    HttpApiEndpoint.post("rotateSecret")`/stores/${storeIdParam}/webhooks/${subscriptionId}/secret/rotate`
       // No body at all is the default overlap (an empty body reads as null).
       .setPayload(Schema.compose(RotateSecretBody, strict(RotateSecret)))
       .addSuccess(SubscriptionWithSecret)
@@ -68,7 +46,7 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       .annotate(OpenApi.Summary, "Replace the signing secret; the answer holds the new one. The previous one keeps signing for overlapSeconds")
   )
   .add(
-    HttpApiEndpoint.post("recover")`/stores/${storeId}/webhooks/${subscriptionId}/recover`
+    HttpApiEndpoint.post("recover")`/stores/${storeIdParam}/webhooks/${subscriptionId}/recover`
       .setPayload(strict(RecoverDeliveries))
       .addSuccess(Recovered, { status: 202 })
       .addError(NotFound)
@@ -79,39 +57,36 @@ export class WebhooksApi extends HttpApiGroup.make("webhooks")
       )
   )
   .add(
-    HttpApiEndpoint.get("listDeliveries")`/stores/${storeId}/deliveries`
+    HttpApiEndpoint.get("listDeliveries")`/stores/${storeIdParam}/deliveries`
       .setUrlParams(DeliveryFilters)
       .addSuccess(DeliveryPage)
       .addError(InvalidRequest)
       .annotate(OpenApi.Summary, "Deliveries, newest first, filtered by status, subscription, event type and creation time (since, until); pass nextCursor as cursor for the next page")
   )
   .add(
-    HttpApiEndpoint.get("deliveryStats")`/stores/${storeId}/deliveries/stats`
+    HttpApiEndpoint.get("deliveryStats")`/stores/${storeIdParam}/deliveries/stats`
       .setUrlParams(DeliveryStatsParams)
       .addSuccess(DeliveryStats)
       .addError(InvalidRequest)
       .annotate(OpenApi.Summary, "Attempts per minute by outcome over the last `minutes` (default 60), the backlog, dead letters in 24 h")
   )
   .add(
-    HttpApiEndpoint.get("showDelivery")`/stores/${storeId}/deliveries/${deliveryId}`
+    HttpApiEndpoint.get("showDelivery")`/stores/${storeIdParam}/deliveries/${deliveryId}`
       .addSuccess(DeliveryDetail)
       .addError(NotFound)
   )
   .add(
-    HttpApiEndpoint.post("retryDelivery")`/stores/${storeId}/deliveries/${deliveryId}/retry`
+    HttpApiEndpoint.post("retryDelivery")`/stores/${storeIdParam}/deliveries/${deliveryId}/retry`
       .addSuccess(Delivery, { status: 202 })
       .addError(NotFound)
       .addError(Conflict)
       .annotate(OpenApi.Summary, "Re-trigger a failed or dead-lettered delivery: attempt now, then the retry table")
   )
   .add(
-    HttpApiEndpoint.post("retryDeliveries")`/stores/${storeId}/deliveries/retry`
+    HttpApiEndpoint.post("retryDeliveries")`/stores/${storeIdParam}/deliveries/retry`
       .setPayload(strict(BulkRetry))
       .addSuccess(BulkRetryResult, { status: 202 })
       .annotate(OpenApi.Summary, "Re-trigger every matching delivery of the store (bulk replay); with dryRun, only count them")
   )
-  .addError(Forbidden)
-  .addError(ServiceUnavailable)
-  .middleware(WebhookAuth)
-  .annotate(OpenApi.Title, "Webhooks")
+  .pipe(guardedBy(WebhookAuth, "Webhooks"))
 {}

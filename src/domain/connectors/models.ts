@@ -1,13 +1,13 @@
 import { Schema } from "effect"
 import { StoreId } from "../EventEnvelope.ts"
-import { DeliveryAttempt, DeliveryStatus } from "../webhooks/models.ts"
+import { Page, RecordId, StoreRecord, Timestamps } from "../records.ts"
+import { AttemptedDetail, DeliveryStatus } from "../webhooks/models.ts"
 
-export const ConfigId = Schema.UUID.pipe(Schema.brand("ConfigId"))
+export const ConfigId = RecordId("ConfigId")
 export type ConfigId = typeof ConfigId.Type
 
 export class ConnectorConfig extends Schema.Class<ConnectorConfig>("ConnectorConfig")({
-  id: ConfigId,
-  storeId: StoreId,
+  ...StoreRecord(ConfigId),
   connectorType: Schema.String,
   displayName: Schema.String,
   isActive: Schema.Boolean,
@@ -15,8 +15,7 @@ export class ConnectorConfig extends Schema.Class<ConnectorConfig>("ConnectorCon
   settings: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   /** Whether credentials were stored (never the credentials). */
   hasCredentials: Schema.Boolean,
-  createdAt: Schema.DateTimeUtc,
-  updatedAt: Schema.DateTimeUtc
+  ...Timestamps
 }) {}
 
 const DisplayName = Schema.Trim.pipe(Schema.minLength(1, { message: () => "must not be empty" }), Schema.maxLength(200))
@@ -73,19 +72,14 @@ export class ConnectorRun extends Schema.Class<ConnectorRun>("ConnectorRun")({
   nextRetryAt: Schema.NullOr(Schema.DateTimeUtc),
   /** When it succeeded. */
   finishedAt: Schema.NullOr(Schema.DateTimeUtc),
-  createdAt: Schema.DateTimeUtc,
-  updatedAt: Schema.DateTimeUtc
+  ...Timestamps
 }) {}
 
-export class ConnectorRunDetail extends ConnectorRun.extend<ConnectorRunDetail>("ConnectorRunDetail")({
-  payload: Schema.Unknown,
-  attempts: Schema.Array(DeliveryAttempt)
-}) {}
+export class ConnectorRunDetail extends ConnectorRun.extend<ConnectorRunDetail>("ConnectorRunDetail")(
+  AttemptedDetail
+) {}
 
-export const ConnectorRunPage = Schema.Struct({
-  items: Schema.Array(ConnectorRun),
-  nextCursor: Schema.NullOr(Schema.String)
-})
+export const ConnectorRunPage = Page(ConnectorRun)
 
 export const ConnectorRunFilters = Schema.Struct({
   status: Schema.optional(DeliveryStatus),

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { StoreId } from "../EventEnvelope.ts"
+import { RecordId, StoreRecord, Timestamps } from "../records.ts"
 
 export const knownScopes = [
   "catalog:read",
@@ -16,13 +16,12 @@ export const Scope = Schema.Literal(...knownScopes).annotations({
 export type Scope = typeof Scope.Type
 
 export const CredentialType = Schema.Literal("API_KEY", "OAUTH_CLIENT")
-export const CredentialId = Schema.UUID.pipe(Schema.brand("CredentialId"))
+export const CredentialId = RecordId("CredentialId")
 export type CredentialId = typeof CredentialId.Type
 
 /** A credential as the admin API shows it: never its secret, never its hash. */
 export class Credential extends Schema.Class<Credential>("Credential")({
-  id: CredentialId,
-  storeId: StoreId,
+  ...StoreRecord(CredentialId),
   name: Schema.String,
   type: CredentialType,
   clientId: Schema.String,
@@ -31,8 +30,7 @@ export class Credential extends Schema.Class<Credential>("Credential")({
   expiresAt: Schema.NullOr(Schema.DateTimeUtc),
   lastUsedAt: Schema.NullOr(Schema.DateTimeUtc),
   createdBy: Schema.String,
-  createdAt: Schema.DateTimeUtc,
-  updatedAt: Schema.DateTimeUtc
+  ...Timestamps
 }) {}
 
 /** Issue and rotate answer with the secret: the only time it is ever shown. */

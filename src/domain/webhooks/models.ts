@@ -1,9 +1,10 @@
 import { Schema } from "effect"
 import { EventType, StoreId } from "../EventEnvelope.ts"
+import { Page, RecordId, StoreRecord, Timestamps } from "../records.ts"
 
-export const SubscriptionId = Schema.UUID.pipe(Schema.brand("SubscriptionId"))
+export const SubscriptionId = RecordId("SubscriptionId")
 export type SubscriptionId = typeof SubscriptionId.Type
-export const DeliveryId = Schema.UUID.pipe(Schema.brand("DeliveryId"))
+export const DeliveryId = RecordId("DeliveryId")
 export type DeliveryId = typeof DeliveryId.Type
 
 /** An event type, or `*` for every event. */
@@ -44,8 +45,7 @@ export const SubscriptionHealth = Schema.Struct({
 })
 
 export class Subscription extends Schema.Class<Subscription>("Subscription")({
-  id: SubscriptionId,
-  storeId: StoreId,
+  ...StoreRecord(SubscriptionId),
   name: Schema.String,
   targetUrl: Schema.String,
   events: Schema.Array(Schema.String),
@@ -55,8 +55,7 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   disabledReason: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   maxInFlight: Schema.optionalWith(Schema.Int, { default: () => defaultMaxInFlight }),
   health: Schema.optional(SubscriptionHealth),
-  createdAt: Schema.DateTimeUtc,
-  updatedAt: Schema.DateTimeUtc
+  ...Timestamps
 }) {}
 
 export const CreateSubscription = Schema.Struct({
@@ -120,8 +119,7 @@ export class Delivery extends Schema.Class<Delivery>("Delivery")({
   responseBody: Schema.NullOr(Schema.String),
   nextRetryAt: Schema.NullOr(Schema.DateTimeUtc),
   deliveredAt: Schema.NullOr(Schema.DateTimeUtc),
-  createdAt: Schema.DateTimeUtc,
-  updatedAt: Schema.DateTimeUtc
+  ...Timestamps
 }) {}
 
 export class DeliveryAttempt extends Schema.Class<DeliveryAttempt>("DeliveryAttempt")({
@@ -133,15 +131,15 @@ export class DeliveryAttempt extends Schema.Class<DeliveryAttempt>("DeliveryAtte
   error: Schema.NullOr(Schema.String)
 }) {}
 
-export class DeliveryDetail extends Delivery.extend<DeliveryDetail>("DeliveryDetail")({
+/** What a delivery's or a connector run's detail adds to it: the payload sent and every attempt. */
+export const AttemptedDetail = {
   payload: Schema.Unknown,
   attempts: Schema.Array(DeliveryAttempt)
-}) {}
+}
 
-export const DeliveryPage = Schema.Struct({
-  items: Schema.Array(Delivery),
-  nextCursor: Schema.NullOr(Schema.String)
-})
+export class DeliveryDetail extends Delivery.extend<DeliveryDetail>("DeliveryDetail")(AttemptedDetail) {}
+
+export const DeliveryPage = Page(Delivery)
 
 /**
  * A query's instant: ISO-8601 with its zone, nothing before or after it (the

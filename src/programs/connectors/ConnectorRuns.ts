@@ -3,8 +3,11 @@ import type { ConfigId } from "../../domain/connectors/models.ts"
 import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { type BulkRetryFilter, DeliveriesRepo, type DeliveryQuery } from "../../services/DeliveriesRepo.ts"
 import { DeliverySignals } from "../delivery/DeliverySignals.ts"
-import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
+import { InvalidRequest, NotFound } from "../../domain/api/errors.ts"
 import { toConnectorRun, toConnectorRunDetail } from "../delivery/views.ts"
+import { answerRetry } from "../webhooks/retryAnswer.ts"
+
+const runWords = { thing: "connector run", noun: "run", inFlight: "this run is in progress; try again in a moment" }
 
 /** A config's outbound runs, listed and re-triggered like webhook deliveries. */
 export class ConnectorRuns extends Effect.Service<ConnectorRuns>()("integration-service/ConnectorRuns", {
@@ -41,17 +44,7 @@ export class ConnectorRuns extends Effect.Service<ConnectorRuns>()("integration-
       retry: (storeId: string, id: ConfigId, runId: string) =>
         Effect.gen(function*() {
           const outcome = yield* deliveries.retry(storeId, yield* ownConfig(storeId, id), runId)
-          switch (outcome._tag) {
-            case "NotFound":
-              return yield* Effect.fail(NotFound.of("connector run"))
-            case "NotRetriable":
-              return yield* Effect.fail(Conflict.of(`a ${outcome.status} run cannot be re-triggered`))
-            case "InFlight":
-              return yield* Effect.fail(Conflict.of("this run is in progress; try again in a moment"))
-            case "Retried":
-              yield* signal([outcome.delivery.id])
-              return toConnectorRun(outcome.delivery)
-          }
+          return toConnectorRun(yield* answerRetry(outcome, runWords, signal))
         }),
       retryMany: (storeId: string, id: ConfigId, filter: BulkRetryFilter) =>
         Effect.gen(function*() {

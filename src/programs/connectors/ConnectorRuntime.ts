@@ -1,6 +1,6 @@
 import { Cause, Deferred, Effect, Exit, FiberId, Option, ParseResult, Schema } from "effect"
 import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
-import { AppConfig } from "../../services/AppConfig.ts"
+import { insecureUrlsAllowed } from "../../services/AppConfig.ts"
 import { HttpOut } from "../../services/HttpOut.ts"
 import { Vault } from "../../services/Vault.ts"
 import { type ConnectorAdapter, type ConnectorContext, ConnectorError, type PollPage } from "./ConnectorAdapter.ts"
@@ -56,9 +56,8 @@ export class ConnectorRuntime extends Effect.Service<ConnectorRuntime>()("integr
     const vault = yield* Vault
     const registry = yield* ConnectorRegistry
     const http = yield* HttpOut
-    const config = yield* AppConfig
     const scope = yield* Effect.scope
-    const allowInsecureUrls = config.mode === "dev" || config.webhook.allowInsecureTargets
+    const allowInsecureUrls = yield* insecureUrlsAllowed
     const entries = new Map<string, Entry>()
 
     const build = (stored: StoredConfig) =>

@@ -1,6 +1,6 @@
 import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { ConfigId } from "../../domain/connectors/models.ts"
-import { AppConfig } from "../../services/AppConfig.ts"
+import { insecureUrlsAllowed } from "../../services/AppConfig.ts"
 import { ConnectorConfigsRepo } from "../../services/ConnectorConfigsRepo.ts"
 import { Vault } from "../../services/Vault.ts"
 import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
@@ -74,8 +74,7 @@ export class Connectors extends Effect.Service<Connectors>()("integration-servic
     const polling = yield* ConnectorPolling
     const vault = yield* Vault
     const configs = yield* ConnectorConfigsRepo
-    const config = yield* AppConfig
-    const allowInsecureUrls = config.mode === "dev" || config.webhook.allowInsecureTargets
+    const allowInsecureUrls = yield* insecureUrlsAllowed
     const adapterFor = (connectorType: string) =>
       Option.match(registry.get(connectorType), {
         onNone: () => Effect.fail(InvalidRequest.of(`connectorType: must be one of ${registry.types.join(", ")}`)),

@@ -1,6 +1,6 @@
 import { Effect, Option, Redacted } from "effect"
 import { type SubscriptionId, SubscriptionWithSecret } from "../../domain/webhooks/models.ts"
-import { AppConfig } from "../../services/AppConfig.ts"
+import { insecureUrlsAllowed } from "../../services/AppConfig.ts"
 import type { NewSubscription, SubscriptionPatch } from "../../services/SubscriptionsRepo.ts"
 import { SubscriptionsRepo } from "../../services/SubscriptionsRepo.ts"
 import { InvalidRequest, NotFound } from "../../domain/api/errors.ts"
@@ -18,10 +18,9 @@ const found = <A>(option: Option.Option<A>) => Option.match(option, { onNone: ()
  */
 export class Subscriptions extends Effect.Service<Subscriptions>()("integration-service/Subscriptions", {
   effect: Effect.gen(function*() {
-    const config = yield* AppConfig
     const repo = yield* SubscriptionsRepo
     const secrets = yield* SigningSecrets
-    const policy = { allowInsecure: config.mode === "dev" || config.webhook.allowInsecureTargets }
+    const policy = { allowInsecure: yield* insecureUrlsAllowed }
     const validUrl = (url: string) => Effect.mapError(checkTargetUrl(url, policy), InvalidRequest.of)
 
     return {

@@ -1,11 +1,18 @@
 import { DateTime, Effect, Option } from "effect"
 import type { DeliveryId } from "../../domain/webhooks/models.ts"
 import { type BulkRetryFilter, DeliveriesRepo, type DeliveryQuery } from "../../services/DeliveriesRepo.ts"
-import { Conflict, InvalidRequest, NotFound } from "../../domain/api/errors.ts"
+import { InvalidRequest, NotFound } from "../../domain/api/errors.ts"
 import { toDelivery, toDeliveryDetail } from "../delivery/views.ts"
 import { signalWebhooks } from "../delivery/DeliverySignals.ts"
+import { answerRetry } from "./retryAnswer.ts"
 
 const webhooks = { kind: "webhooks" } as const
+
+const deliveryWords = {
+  thing: "delivery",
+  noun: "delivery",
+  inFlight: "an attempt of this delivery is in flight; try again in a moment"
+}
 
 /** A store's webhook deliveries as ops read and re-trigger them. */
 export class WebhookDeliveries extends Effect.Service<WebhookDeliveries>()("integration-service/WebhookDeliveries", {
@@ -39,17 +46,7 @@ export class WebhookDeliveries extends Effect.Service<WebhookDeliveries>()("inte
       retry: (storeId: string, id: DeliveryId) =>
         Effect.gen(function*() {
           const outcome = yield* deliveries.retry(storeId, webhooks, id)
-          switch (outcome._tag) {
-            case "NotFound":
-              return yield* Effect.fail(NotFound.of("delivery"))
-            case "NotRetriable":
-              return yield* Effect.fail(Conflict.of(`a ${outcome.status} delivery cannot be re-triggered`))
-            case "InFlight":
-              return yield* Effect.fail(Conflict.of("an attempt of this delivery is in flight; try again in a moment"))
-            case "Retried":
-              yield* signal([outcome.delivery.id])
-              return toDelivery(outcome.delivery)
-          }
+          return toDelivery(yield* answerRetry(outcome, deliveryWords, signal))
         }),
       retryMany: (storeId: string, filter: BulkRetryFilter, options: { readonly dryRun?: boolean | undefined } = {}) =>
         Effect.gen(function*() {

@@ -12,6 +12,9 @@ const TokenResponse = (defaultExpiresIn: number | undefined) =>
       : Schema.optionalWith(Schema.Number, { default: () => defaultExpiresIn })
   })
 
+/** The Vault keys a refresh-token grant needs: the app's client id and secret, and the seller's refresh token. */
+export const refreshTokenGrantKeys = ["api-key", "api-secret", "refresh-token"] as const
+
 export interface AccessToken {
   readonly accessToken: string
   readonly expiresInSeconds: number

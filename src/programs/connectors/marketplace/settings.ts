@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Duration, Schema } from "effect"
 
 /**
  * A marketplace URL setting (base and token URLs are configurable for
@@ -25,6 +25,15 @@ export const PollIntervalSeconds = Schema.optionalWith(
   ),
   { default: () => 300 }
 )
+
+/**
+ * The adapter fields that follow from the settings every marketplace has (baseUrl, tokenUrl,
+ * pollIntervalSeconds): which settings are URLs, and how often a config is polled.
+ */
+export const marketplaceSettingsFields = {
+  urlSettings: ["baseUrl", "tokenUrl"] as const,
+  pollIntervalOf: (settings: { readonly pollIntervalSeconds: number }) => Duration.seconds(settings.pollIntervalSeconds)
+}
 
 /** The switch that allows `http://` marketplace URLs in live mode (the one for webhook targets too). */
 export const insecureTargetsSwitch = "WEBHOOK_ALLOW_INSECURE_TARGETS"

@@ -1,6 +1,8 @@
-import { Duration, Effect } from "effect"
 import type { ConnectorAdapter } from "../../ConnectorAdapter.ts"
+import { eventHandlers } from "../../marketplace/events.ts"
+import { refreshTokenGrantKeys } from "../../marketplace/oauth.ts"
 import { collectPages } from "../../marketplace/paging.ts"
+import { marketplaceSettingsFields } from "../../marketplace/settings.ts"
 import { upsertListing, updateInventory } from "./listings.ts"
 import { pollOrdersPage } from "./polling.ts"
 import { AmazonSettings, type Rate, rates } from "./settings.ts"
@@ -39,24 +41,15 @@ export const makeAmazonAdapter = (options: AmazonOptions = {}): ConnectorAdapter
   const pollPage = pollOrdersPage(options.getOrdersRate ?? rates.getOrders)
   return {
     connectorType: "amazon",
-    supportedEvents: ["product.updated", "inventory.updated", "order.fulfilled"],
     settings: AmazonSettings,
-    urlSettings: ["baseUrl", "tokenUrl"],
-    credentialKeys: ["api-key", "api-secret", "refresh-token"],
-    pollIntervalOf: (settings) => Duration.seconds(settings.pollIntervalSeconds),
+    ...marketplaceSettingsFields,
+    credentialKeys: refreshTokenGrantKeys,
     pagesPerPoll: options.pagesPerPoll ?? 10,
-    handleEvent: (context, event) => {
-      switch (event.eventType) {
-        case "product.updated":
-          return upsertListing(context, event)
-        case "inventory.updated":
-          return updateInventory(context, event)
-        case "order.fulfilled":
-          return confirmShipment(context, event)
-        default:
-          return Effect.succeed({ entityType: "none", recordCount: 0 })
-      }
-    },
+    ...eventHandlers({
+      "product.updated": upsertListing,
+      "inventory.updated": updateInventory,
+      "order.fulfilled": confirmShipment
+    }),
     pollPage,
     poll: collectPages(pollPage)
   }

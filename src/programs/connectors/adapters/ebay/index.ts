@@ -1,7 +1,8 @@
-import { Duration, Effect } from "effect"
-import type { ConnectorAdapter, ConnectorError, SyncOutcome } from "../../ConnectorAdapter.ts"
-import type { HttpOut } from "../../../../services/HttpOut.ts"
+import type { ConnectorAdapter } from "../../ConnectorAdapter.ts"
+import { eventHandlers } from "../../marketplace/events.ts"
+import { refreshTokenGrantKeys } from "../../marketplace/oauth.ts"
 import { collectPages } from "../../marketplace/paging.ts"
+import { marketplaceSettingsFields } from "../../marketplace/settings.ts"
 import { updateInventory, upsertInventoryItem } from "./inventory.ts"
 import { newestFirstSeen, pollOrdersPage } from "./polling.ts"
 import { EbaySettings } from "./settings.ts"
@@ -35,22 +36,14 @@ export interface EbayOptions {
 
 export const makeEbayAdapter = (options: EbayOptions = {}): ConnectorAdapter<EbaySettings> => ({
   connectorType: "ebay",
-  supportedEvents: ["product.updated", "inventory.updated"],
   settings: EbaySettings,
-  urlSettings: ["baseUrl", "tokenUrl"],
-  credentialKeys: ["api-key", "api-secret", "refresh-token"],
-  pollIntervalOf: (settings) => Duration.seconds(settings.pollIntervalSeconds),
+  ...marketplaceSettingsFields,
+  credentialKeys: refreshTokenGrantKeys,
   pagesPerPoll: options.pagesPerPoll ?? 20,
-  handleEvent: (context, event): Effect.Effect<SyncOutcome, ConnectorError, HttpOut> => {
-    switch (event.eventType) {
-      case "product.updated":
-        return upsertInventoryItem(context, event)
-      case "inventory.updated":
-        return updateInventory(context, event)
-      default:
-        return Effect.succeed({ entityType: "none", recordCount: 0 })
-    }
-  },
+  ...eventHandlers({
+    "product.updated": upsertInventoryItem,
+    "inventory.updated": updateInventory
+  }),
   pollPage: pollOrdersPage,
   poll: collectPages(pollOrdersPage, newestFirstSeen)
 })

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, type Schema } from "effect"
 import { InventoryUpdated, ProductUpdated } from "../../../../domain/connectors/events.ts"
 import type { EventEnvelope } from "../../../../domain/EventEnvelope.ts"
 import type { SyncOutcome } from "../../ConnectorAdapter.ts"
@@ -25,6 +25,23 @@ const checkCurrency = (context: EbayContext, price: { readonly currency: string 
       )
     )
     : Effect.void
+
+/**
+ * What both event handlers do first: the seller's credentials, then the event's data, with a SKU
+ * eBay takes and the marketplace's currency (checked before anything is sent).
+ */
+const checkedEvent = <A extends { readonly sku: string; readonly price?: { readonly currency: string } | undefined }, I>(
+  context: EbayContext,
+  schema: Schema.Schema<A, I>,
+  event: EventEnvelope
+) =>
+  Effect.gen(function*() {
+    const credentials = yield* credentialsOf(context)
+    const data = yield* decodeEventData(schema, event)
+    yield* checkSku(data.sku)
+    yield* checkCurrency(context, data.price)
+    return { credentials, data }
+  })
 
 /** eBay `ConditionEnum` for the platform's three conditions ("Used" is USED_EXCELLENT, condition id 3000). */
 const conditions = {
@@ -106,10 +123,7 @@ const currentQuantity = (context: EbayContext, credentials: Credentials, sku: st
  */
 export const upsertInventoryItem = (context: EbayContext, event: EventEnvelope) =>
   Effect.gen(function*() {
-    const credentials = yield* credentialsOf(context)
-    const product = yield* decodeEventData(ProductUpdated, event)
-    yield* checkSku(product.sku)
-    yield* checkCurrency(context, product.price)
+    const { credentials, data: product } = yield* checkedEvent(context, ProductUpdated, event)
 
     const quantity = product.quantity ?? (yield* currentQuantity(context, credentials, product.sku))
     const response = yield* sellApi(context, credentials, {
@@ -149,10 +163,7 @@ export const upsertInventoryItem = (context: EbayContext, event: EventEnvelope) 
  */
 export const updateInventory = (context: EbayContext, event: EventEnvelope) =>
   Effect.gen(function*() {
-    const credentials = yield* credentialsOf(context)
-    const stock = yield* decodeEventData(InventoryUpdated, event)
-    yield* checkSku(stock.sku)
-    yield* checkCurrency(context, stock.price)
+    const { credentials, data: stock } = yield* checkedEvent(context, InventoryUpdated, event)
 
     const price = stock.price
     const offers = yield* findOffers(context, credentials, stock.sku)

@@ -1,6 +1,6 @@
-import { Duration } from "effect"
 import type { ConnectorAdapter } from "../../ConnectorAdapter.ts"
 import { collectPages } from "../../marketplace/paging.ts"
+import { marketplaceSettingsFields } from "../../marketplace/settings.ts"
 import { pollStatusPage } from "./polling.ts"
 import { handleEvent } from "./products.ts"
 import { GoogleSettings } from "./settings.ts"
@@ -43,9 +43,8 @@ export const makeGoogleShoppingAdapter = (options: GoogleShoppingOptions = {}): 
     connectorType: "google-shopping",
     supportedEvents: ["product.updated"],
     settings: GoogleSettings,
-    urlSettings: ["baseUrl", "tokenUrl"],
+    ...marketplaceSettingsFields,
     credentialKeys: ["api-key", "api-secret"],
-    pollIntervalOf: (settings) => Duration.seconds(settings.pollIntervalSeconds),
     pagesPerPoll: options.pagesPerPoll ?? 40,
     handleEvent,
     pollPage,

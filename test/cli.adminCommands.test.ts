@@ -1,20 +1,15 @@
+/**
+ * `integration-service deliveries|subscriptions|events` against a canned admin API on 127.0.0.1:0:
+ * the calls they make, what they print, and how failures and the token are reported.
+ */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option, Queue, Redacted, Schema } from "effect"
-import { inject } from "vitest"
+import { Effect, Exit, Option, Redacted } from "effect"
 import { deliveriesCommand } from "../src/cli/commands/deliveries.ts"
-import { eventsCommand, parseBrokers, parseEventData } from "../src/cli/commands/events.ts"
-import { formatDeliveryLine, makeReceiver, type ReceivedDelivery } from "../src/cli/commands/receiver.ts"
+import { eventsCommand } from "../src/cli/commands/events.ts"
 import { subscriptionsCommand } from "../src/cli/commands/subscriptions.ts"
-import { CliError, resolveToken } from "../src/cli/client.ts"
-import { formatFields, formatTable, truncate } from "../src/cli/format.ts"
-import { EventEnvelopeFromJson } from "../src/domain/EventEnvelope.ts"
-import { importSigningKey, sign } from "../src/domain/webhooks/signature.ts"
-import { makeKafkaLive } from "../src/layers/KafkaLive.ts"
+import { resolveToken } from "../src/cli/client.ts"
 import { NodeContext } from "@effect/platform-node"
 import { makeCli, type Route, stubAdminApi } from "./support/cliHarness.ts"
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
 
 const TOKEN = "test-admin-token-s3cr3t"
 const STORE = "store-1"
@@ -40,163 +35,8 @@ const delivery = (overrides: Record<string, unknown> = {}) => ({
 })
 
 const stubApi = (route: Route) => stubAdminApi(TOKEN, route)
+
 const cli = makeCli([deliveriesCommand, subscriptionsCommand, eventsCommand])
-
-// ---------------------------------------------------------------------------------------------
-
-describe("format", () => {
-  it("aligns columns to the widest cell, header first, numbers right-aligned, no trailing spaces", () => {
-    const rows = [
-      { id: "a", status: "DELIVERED", attempts: 1 },
-      { id: "bbbbbb", status: "FAILED", attempts: 12 }
-    ]
-    const text = formatTable(
-      [
-        { header: "ID", value: (r: typeof rows[number]) => r.id },
-        { header: "ATTEMPTS", value: (r) => String(r.attempts), align: "right" },
-        { header: "STATUS", value: (r) => r.status }
-      ],
-      rows
-    )
-    expect(text.split("\n")).toEqual([
-      "ID      ATTEMPTS  STATUS",
-      "a              1  DELIVERED",
-      "bbbbbb        12  FAILED"
-    ])
-  })
-
-  it("prints the header alone for no rows, and keeps a control character from breaking a row", () => {
-    const columns = [{ header: "NAME", value: (r: { name: string }) => r.name }, { header: "X", value: () => "x" }]
-    expect(formatTable(columns, [])).toBe("NAME  X")
-    expect(formatTable(columns, [{ name: "a\nb\tc" }]).split("\n")).toEqual(["NAME   X", "a b c  x"])
-  })
-
-  it("truncates with an ellipsis and pads field labels", () => {
-    expect(truncate("abcdef", 4)).toBe("abc…")
-    expect(truncate("abc", 4)).toBe("abc")
-    expect(formatFields([["id", "1"], ["status", "FAILED"]])).toBe("id      1\nstatus  FAILED")
-  })
-})
-
-describe("events publish --data", () => {
-  it.effect("accepts a JSON object", () =>
-    Effect.gen(function*() {
-      expect(yield* parseEventData(`{"orderId":"o-1","total":12.5}`)).toEqual({ orderId: "o-1", total: 12.5 })
-      expect(yield* parseEventData("{}")).toEqual({})
-    }))
-
-  it.effect("refuses anything else with one clear message", () =>
-    Effect.gen(function*() {
-      for (const [input, expected] of [
-        ["[1,2]", /must be a JSON object.*got an array/],
-        ["\"text\"", /must be a JSON object.*got a string/],
-        ["null", /must be a JSON object.*got null/],
-        ["42", /must be a JSON object.*got a number/],
-        ["{orderId: 1}", /--data is not valid JSON/]
-      ] as const) {
-        const error = yield* Effect.flip(parseEventData(input))
-        expect(error).toBeInstanceOf(CliError)
-        expect(error.message).toMatch(expected)
-      }
-    }))
-
-  it.scoped("is checked before anything is sent", () =>
-    Effect.gen(function*() {
-      const api = yield* stubApi(() => ({ status: 202, body: { topic: "order.placed", eventId: EVENT_ID } }))
-      const result = yield* cli([
-        "events", "publish", "--type", "order.placed", "--store", STORE, "--data", "[1]", "--url", api.url, "--token", TOKEN
-      ])
-      expect(result.exitCode).toBe(1)
-      expect(result.stderr).toMatch(/^error: --data must be a JSON object/)
-      expect(result.stderr.split("\n")).toHaveLength(1)
-      expect(api.requests).toHaveLength(0)
-    }))
-
-  it("reads --brokers / KAFKA_BROKERS as a comma-separated list, empty meaning not given", () => {
-    expect(parseBrokers(Option.some(" a:9092, b:9092 ,"))).toEqual(["a:9092", "b:9092"])
-    expect(parseBrokers(Option.some(""))).toEqual([])
-    expect(parseBrokers(Option.none())).toEqual([])
-  })
-})
-
-describe("receiver", () => {
-  const post = (url: string, body: string, headers: Record<string, string>) =>
-    Effect.promise(() => fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }))
-
-  it.scoped("verifies a correctly signed POST, answers --status, and rejects a bad signature with 401", () =>
-    Effect.gen(function*() {
-      const secret = "whsec_test_secret"
-      const seen = yield* Queue.unbounded<ReceivedDelivery>()
-      const receiver = yield* makeReceiver({
-        port: 0,
-        host: "127.0.0.1",
-        secret: Redacted.make(secret),
-        status: 202,
-        onDelivery: (d) => Queue.offer(seen, d)
-      })
-      expect(receiver.port).toBeGreaterThan(0)
-      expect(receiver.url).toBe(`http://127.0.0.1:${receiver.port}/`)
-
-      const body = JSON.stringify({ eventId: EVENT_ID, eventType: "order.placed", storeId: STORE, data: { orderId: "o-1" } })
-      const signature = yield* sign(yield* importSigningKey(secret), new TextEncoder().encode(body))
-
-      const good = yield* post(receiver.url, body, {
-        "X-SS3-Signature": signature,
-        "X-SS3-Delivery": DELIVERY_ID,
-        "X-SS3-Event": "order.placed"
-      })
-      expect(good.status).toBe(202)
-      const accepted = yield* Queue.take(seen)
-      expect(accepted).toMatchObject({
-        deliveryId: DELIVERY_ID,
-        eventType: "order.placed",
-        verified: true,
-        bytes: Buffer.byteLength(body),
-        status: 202
-      })
-      expect(formatDeliveryLine(accepted)).toMatch(
-        new RegExp(`${DELIVERY_ID}  order\\.placed  verified  ${Buffer.byteLength(body)} bytes`)
-      )
-
-      const forged = yield* post(receiver.url, body.replace("o-1", "o-2"), {
-        "X-SS3-Signature": signature,
-        "X-SS3-Delivery": DELIVERY_ID,
-        "X-SS3-Event": "order.placed"
-      })
-      expect(forged.status).toBe(401)
-      const rejected = yield* Queue.take(seen)
-      expect(rejected).toMatchObject({ verified: false, status: 401 })
-      expect(formatDeliveryLine(rejected)).toContain("SIGNATURE MISMATCH")
-
-      const unsigned = yield* post(receiver.url, body, { "X-SS3-Delivery": DELIVERY_ID })
-      expect(unsigned.status).toBe(401)
-      expect((yield* Queue.take(seen)).verified).toBe(false)
-
-      const get = yield* Effect.promise(() => fetch(receiver.url))
-      expect(get.status).toBe(405)
-      expect(yield* Queue.size(seen)).toBe(0)
-    }))
-
-  it.effect("stops listening when its scope closes", () =>
-    Effect.gen(function*() {
-      const url = yield* Effect.scoped(
-        makeReceiver({ port: 0, host: "127.0.0.1", secret: "s", status: 200, onDelivery: () => Effect.void }).pipe(
-          Effect.map((r) => r.url)
-        )
-      )
-      const refused = yield* Effect.exit(Effect.tryPromise(() => fetch(url, { method: "POST", body: "{}" })))
-      expect(Exit.isFailure(refused)).toBe(true)
-    }))
-
-  it.scoped("reports a port in use as one line", () =>
-    Effect.gen(function*() {
-      const first = yield* makeReceiver({ port: 0, host: "127.0.0.1", secret: "s", status: 200, onDelivery: () => Effect.void })
-      const error = yield* Effect.flip(
-        makeReceiver({ port: first.port, host: "127.0.0.1", secret: "s", status: 200, onDelivery: () => Effect.void })
-      )
-      expect(error.message).toBe(`cannot listen on 127.0.0.1:${first.port}: the port is in use`)
-    }))
-})
 
 describe("admin API client commands", () => {
   it.scoped("deliveries list calls GET /stores/{store}/deliveries with the filters and the bearer token, and prints a table", () =>
@@ -435,30 +275,4 @@ describe("admin API client commands", () => {
       const given = yield* resolveToken(Option.some(Redacted.make("abc")), "/nonexistent")
       expect(Redacted.value(given)).toBe("abc")
     }).pipe(Effect.provide(NodeContext.layer)))
-})
-
-describe("events publish via Kafka", () => {
-  const brokers = inject("kafkaBrokers")
-
-  it.scoped.skipIf(!brokers)("publishes the full envelope, keyed by the store id, to the topic", () =>
-    Effect.gen(function*() {
-      const topic = `cli-test-${crypto.randomUUID()}`
-      const result = yield* cli([
-        "events", "publish", "--type", "order.placed", "--store", STORE, "--data", `{"orderId":"o-9"}`,
-        "--event-id", EVENT_ID, "--topic", topic, "--brokers", brokers
-      ])
-      expect(result.stderr).toBe("")
-      expect(result.stdout).toContain(`topic ${topic}`)
-
-      const kafka = yield* makeKafkaLive({ brokers: brokers.split(","), clientId: "cli-test" })
-      const received = yield* Queue.unbounded<{ key: string | null; value: Uint8Array | null }>()
-      yield* kafka.consume(
-        { groupId: `cli-test-${crypto.randomUUID()}`, topics: new RegExp(`^${topic}$`) },
-        (m) => Queue.offer(received, m)
-      )
-      const message = yield* Queue.take(received).pipe(Effect.timeout("30 seconds"))
-      expect(message.key).toBe(STORE)
-      const envelope = yield* Schema.decodeUnknown(EventEnvelopeFromJson)(new TextDecoder().decode(message.value!))
-      expect(envelope).toMatchObject({ eventId: EVENT_ID, eventType: "order.placed", storeId: STORE, data: { orderId: "o-9" } })
-    }), 90_000)
 })
