@@ -64,20 +64,11 @@ export const relayOutbox = (sql: SqlClient) =>
     return { taken: done.length, setAside, more: cut }
   }))
 
+/** The newest set-aside messages, named as the ops API shows them (their values stay in the table). */
 export const listSetAside = (sql: SqlClient) => (options: { readonly limit: number }) =>
-  sql<{ message_id: string; topic: string; message_key: string | null; size_bytes: number; reason: string; created_at: Date; set_aside_at: Date }>`
-    SELECT message_id::text AS message_id, topic, message_key, size_bytes, reason, created_at, set_aside_at
+  sql<SetAsideMessage>`
+    SELECT message_id::text AS id, topic, message_key AS key, size_bytes AS "sizeBytes", reason,
+           created_at AS "createdAt", set_aside_at AS "setAsideAt"
     FROM kafka_outbox_set_aside ORDER BY set_aside_at DESC, message_id DESC LIMIT ${options.limit}`.pipe(
-    persistence("list set-aside outbox messages"),
-    Effect.map((rows): ReadonlyArray<SetAsideMessage> =>
-      rows.map((r) => ({
-        id: r.message_id,
-        topic: r.topic,
-        key: r.message_key,
-        sizeBytes: r.size_bytes,
-        reason: r.reason,
-        createdAt: r.created_at,
-        setAsideAt: r.set_aside_at
-      }))
-    )
+    persistence("list set-aside outbox messages")
   )

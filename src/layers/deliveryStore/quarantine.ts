@@ -17,37 +17,11 @@ export const quarantine = (sql: SqlClient) => (entries: ReadonlyArray<Quarantine
     Effect.asVoid
   )
 
+/** The newest quarantined messages (of one store), named as the ops API shows them. */
 export const listQuarantined = (sql: SqlClient) => (options: { readonly storeId?: string | undefined; readonly limit: number }) =>
-  sql<{
-    quarantine_id: string
-    topic: string
-    kafka_partition: number
-    kafka_offset: string
-    reason: string
-    detail: string
-    size_bytes: number
-    store_id: string | null
-    event_id: string | null
-    quarantined_at: Date
-  }>`
-    SELECT quarantine_id::text AS quarantine_id, topic, kafka_partition, kafka_offset, reason, detail, size_bytes,
-           store_id, event_id::text AS event_id, quarantined_at
+  sql<QuarantinedEvent>`
+    SELECT quarantine_id::text AS id, topic, kafka_partition AS partition, kafka_offset AS "offset", reason, detail,
+           size_bytes AS "sizeBytes", store_id AS "storeId", event_id::text AS "eventId", quarantined_at AS "quarantinedAt"
     FROM quarantined_events
     ${options.storeId !== undefined ? sql`WHERE store_id = ${options.storeId}` : sql``}
-    ORDER BY quarantined_at DESC, quarantine_id DESC LIMIT ${options.limit}`.pipe(
-    persistence("list quarantined events"),
-    Effect.map((rows): ReadonlyArray<QuarantinedEvent> =>
-      rows.map((r) => ({
-        id: r.quarantine_id,
-        topic: r.topic,
-        partition: r.kafka_partition,
-        offset: r.kafka_offset,
-        reason: r.reason,
-        detail: r.detail,
-        sizeBytes: r.size_bytes,
-        storeId: r.store_id,
-        eventId: r.event_id,
-        quarantinedAt: r.quarantined_at
-      }))
-    )
-  )
+    ORDER BY quarantined_at DESC, quarantine_id DESC LIMIT ${options.limit}`.pipe(persistence("list quarantined events"))

@@ -1,20 +1,8 @@
 import { Effect } from "effect"
-import type { DeliveryStoreShape } from "../../services/DeliveryStore.ts"
-import type { DeliveryLane } from "./DeliveryLane.ts"
-import type { DatabaseHealth } from "./health.ts"
-import type { Holdings } from "./holdings.ts"
+import type { EngineDeps } from "./engineDeps.ts"
 import { countReleased } from "./metrics.ts"
 import { supervised } from "./supervised.ts"
-import { type DeliveryTimingsShape, millis } from "./timings.ts"
-
-export interface LeaseDeps {
-  readonly store: DeliveryStoreShape
-  readonly lanes: ReadonlyArray<DeliveryLane>
-  readonly holdings: Holdings
-  readonly owner: string
-  readonly timings: DeliveryTimingsShape
-  readonly health: DatabaseHealth
-}
+import { millis } from "./timings.ts"
 
 /**
  * Keeps this instance's claims alive and frees dead instances' ones. Leases
@@ -23,7 +11,7 @@ export interface LeaseDeps {
  * marketplace, and a claim whose holder died (kill -9) is free again within a
  * lease plus a sweep.
  */
-export const runLeaseKeeper = (deps: LeaseDeps) =>
+export const runLeaseKeeper = (deps: EngineDeps) =>
   Effect.gen(function*() {
     const renew = Effect.forEach(deps.lanes, (lane) => {
       const ids = deps.holdings.ids(lane.lane)

@@ -1,12 +1,10 @@
 import { Chunk, Effect, Metric, Queue, Ref, Schedule } from "effect"
-import type { AttemptResult, DeliveryStoreShape, Lane, Outcome } from "../../services/DeliveryStore.ts"
+import type { AttemptResult, Lane, Outcome } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
-import type { DeliveryLane } from "./DeliveryLane.ts"
-import type { DatabaseHealth } from "./health.ts"
-import type { Holdings } from "./holdings.ts"
+import type { EngineDeps } from "./engineDeps.ts"
 import { resultsUnrecordable, resultsWaiting } from "./metrics.ts"
 import { supervised } from "./supervised.ts"
-import { type DeliveryTimingsShape, millis } from "./timings.ts"
+import { millis } from "./timings.ts"
 
 /** Outcomes written per transaction. */
 const writeBatch = 500
@@ -33,13 +31,7 @@ const stripped = (outcome: Outcome): Outcome =>
     }
   }
 
-export interface WriterDeps {
-  readonly store: DeliveryStoreShape
-  readonly lanes: ReadonlyArray<DeliveryLane>
-  readonly holdings: Holdings
-  readonly owner: string
-  readonly timings: DeliveryTimingsShape
-  readonly health: DatabaseHealth
+export interface WriterDeps extends EngineDeps {
   /** Told after every write: room in the lanes, and new outbox rows to relay. */
   readonly written: (lanes: ReadonlySet<Lane>) => Effect.Effect<void>
 }

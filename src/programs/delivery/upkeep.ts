@@ -1,5 +1,5 @@
 import { Effect, Ref } from "effect"
-import type { LeaseDeps } from "./leases.ts"
+import type { EngineDeps } from "./engineDeps.ts"
 import { supervised } from "./supervised.ts"
 import { millis } from "./timings.ts"
 
@@ -9,7 +9,7 @@ import { millis } from "./timings.ts"
  * row behind, and claims slow down as they pile up. Said once in the log;
  * a server that refuses (not the tables' owner) is said once and left alone.
  */
-export const runTableUpkeep = (deps: Pick<LeaseDeps, "store" | "timings" | "health">) =>
+export const runTableUpkeep = (deps: Pick<EngineDeps, "store" | "timings" | "health">) =>
   Effect.gen(function*() {
     const announced = yield* Ref.make(false)
     const step = Effect.gen(function*() {

@@ -45,11 +45,16 @@ export const toDelivery = (d: DeliveryRecord) =>
     deliveredAt: utcOrNull(d.deliveredAt)
   })
 
-export const toDeliveryDetail = (found: {
+/** A delivery or run found with what the detail views add: its payload and its attempts. */
+interface Found {
   readonly delivery: DeliveryRecord
   readonly payload: unknown
   readonly attempts: ReadonlyArray<AttemptRecord>
-}) => DeliveryDetail.make({ ...toDelivery(found.delivery), payload: found.payload, attempts: found.attempts.map(attempt) })
+}
+
+const details = (found: Found) => ({ payload: found.payload, attempts: found.attempts.map(attempt) })
+
+export const toDeliveryDetail = (found: Found) => DeliveryDetail.make({ ...toDelivery(found.delivery), ...details(found) })
 
 export const toConnectorRun = (d: DeliveryRecord) =>
   ConnectorRun.make({
@@ -59,8 +64,4 @@ export const toConnectorRun = (d: DeliveryRecord) =>
     finishedAt: utcOrNull(d.deliveredAt)
   })
 
-export const toConnectorRunDetail = (found: {
-  readonly delivery: DeliveryRecord
-  readonly payload: unknown
-  readonly attempts: ReadonlyArray<AttemptRecord>
-}) => ConnectorRunDetail.make({ ...toConnectorRun(found.delivery), payload: found.payload, attempts: found.attempts.map(attempt) })
+export const toConnectorRunDetail = (found: Found) => ConnectorRunDetail.make({ ...toConnectorRun(found.delivery), ...details(found) })
