@@ -41,8 +41,19 @@ export const outboxSetAside = ledgerCounter(
 
 export type AttemptOutcome = "delivered" | "failed" | "dead_lettered" | "postponed"
 
-export const countAttempt = (lane: Lane, outcome: AttemptOutcome) =>
-  Metric.increment(Metric.tagged(Metric.tagged(attempts, "lane", lane), "outcome", outcome))
+// Every attempt counts itself: its tagged counter is made once per lane and outcome, not per attempt.
+const attemptCounters = new Map<string, ReturnType<typeof ledgerCounter>>()
+const attemptCounter = (lane: Lane, outcome: AttemptOutcome) => {
+  const key = `${lane}/${outcome}`
+  let counter = attemptCounters.get(key)
+  if (counter === undefined) {
+    counter = Metric.tagged(Metric.tagged(attempts, "lane", lane), "outcome", outcome)
+    attemptCounters.set(key, counter)
+  }
+  return counter
+}
+
+export const countAttempt = (lane: Lane, outcome: AttemptOutcome) => Metric.increment(attemptCounter(lane, outcome))
 
 export const countDefect = (lane: Lane) => Metric.increment(Metric.tagged(defects, "lane", lane))
 
