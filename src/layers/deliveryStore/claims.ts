@@ -35,6 +35,13 @@ const decodeRows = (options: ClaimOptions) => (rows: ReadonlyArray<unknown>) =>
     )
   )
 
+/** Of the rows `from` holds, oldest first, those whose payloads fit the byte budget (the first always does). */
+const withinBudget = (sql: SqlClient, from: "picked" | "candidates", options: ClaimOptions) =>
+  sql`SELECT * FROM (
+        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM ${sql(from)} c
+      ) sized
+      WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}`
+
 const returning = (sql: SqlClient) =>
   sql`RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
               d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
@@ -90,24 +97,21 @@ const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
       SELECT * FROM UNNEST(${finished.map((f) => f.subscriptionId)}::uuid[], ${finished.map((f) => f.count)}::int[])
         AS f(subscription_id, n)
     ), open AS (
-      SELECT s.subscription_id AS target_id, s.subscription_id, s.target_url, s.secret_version,
-             coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
-             s.paused_until IS NOT NULL AS probe,
-             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END AS room
-      FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
-      WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
-        -- A probe of an open breaker goes out alone: the next waits until its result is on record.
-        AND CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END > 0
+      SELECT * FROM (
+        SELECT s.subscription_id, s.target_url, s.secret_version,
+               coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
+               s.paused_until IS NOT NULL AS probe,
+               -- A probe of an open breaker goes out alone: the next waits until its result is on record.
+               CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END AS room
+        FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
+        WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
+      ) subscriptions
+      WHERE room > 0
     ), picked AS (
       ${picked}
       ORDER BY next_retry_at, delivery_id
       LIMIT ${options.limit}
-    ), within_budget AS (
-      SELECT * FROM (
-        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM picked c
-      ) sized
-      WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
-    ), locked AS (
+    ), within_budget AS (${withinBudget(sql, "picked", options)}), locked AS (
       SELECT d.delivery_id FROM webhook_deliveries d JOIN within_budget w ON w.delivery_id = d.delivery_id
       WHERE ${due}
       FOR UPDATE OF d SKIP LOCKED
@@ -132,12 +136,7 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
       ORDER BY d.next_retry_at
       LIMIT ${options.limit}
       FOR UPDATE OF d SKIP LOCKED
-    ), within_budget AS (
-      SELECT * FROM (
-        SELECT c.*, sum(c.payload_bytes) OVER (ORDER BY c.next_retry_at, c.delivery_id) AS running FROM candidates c
-      ) sized
-      WHERE running - payload_bytes < ${options.maxBytes ?? defaultMaxBytes}
-    )
+    ), within_budget AS (${withinBudget(sql, "candidates", options)})
     UPDATE webhook_deliveries d
     SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
     FROM within_budget w

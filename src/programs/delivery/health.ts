@@ -1,4 +1,5 @@
 import { Clock, Effect } from "effect"
+import type { PersistenceError } from "../../services/Persistence.ts"
 
 /**
  * When the engine last saw the database unreachable (any of its loops). The
@@ -14,6 +15,9 @@ export class DatabaseHealth {
     Effect.sync(() => {
       this.lastFailureAt = now
     }))
+
+  /** Notes an outage when the database was unreachable (a refused statement is no outage). */
+  readonly noteOutage = (error: PersistenceError) => (error.kind === "Unavailable" ? this.failed : Effect.void)
 
   /** True when no failure was seen in the last `ms`. */
   readonly quietFor = (ms: number) => Effect.map(Clock.currentTimeMillis, (now) => now - this.lastFailureAt >= ms)

@@ -77,7 +77,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
               for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
               return Effect.as(work.offerAll(claimed), claimed.length)
             }),
-            Effect.tapError((error) => (error.kind === "Unavailable" ? deps.health.failed : Effect.void))
+            Effect.tapError(deps.health.noteOutage)
           )
       }))
 
@@ -158,7 +158,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     // the poller's way, so they are let go.
     const dispatch = Effect.gen(function*() {
       while (room().limit <= 0) yield* deps.roomFreed.dispatcher.take
-      const ids = Chunk.toReadonlyArray(yield* signals.takeBetween(1, Math.max(1, room().limit)))
+      const ids = Chunk.toReadonlyArray(yield* signals.takeBetween(1, room().limit))
       const claimed = yield* claim(ids)
       if (claimed < ids.length) {
         yield* Effect.sleep(backlogPause)

@@ -14,7 +14,7 @@ export const runTableUpkeep = (deps: Pick<EngineDeps, "store" | "timings" | "hea
     const announced = yield* Ref.make(false)
     const step = Effect.gen(function*() {
       yield* Effect.sleep(millis(deps.timings.upkeepInterval))
-      const done = yield* deps.store.tableUpkeep.pipe(Effect.tapError((e) => (e.kind === "Unavailable" ? deps.health.failed : Effect.void)))
+      const done = yield* deps.store.tableUpkeep.pipe(Effect.tapError(deps.health.noteOutage))
       if (done.serverDoesIt) return
       if (!(yield* Ref.getAndSet(announced, true))) {
         yield* Effect.logInfo("the database's autovacuum is off: the delivery engine vacuums and analyzes its own tables")
