@@ -14,6 +14,7 @@ import webhookMaxInFlight from "./0012_webhook_max_in_flight.ts"
 import webhookBreaker from "./0013_webhook_breaker.ts"
 import webhookInFlightCount from "./0014_webhook_in_flight_count.ts"
 import claimIndexes from "./0015_claim_indexes.ts"
+import hotClaims from "./0016_hot_claims.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -31,5 +32,6 @@ export const loader = Migrator.fromRecord({
   "0012_webhook_max_in_flight": webhookMaxInFlight,
   "0013_webhook_breaker": webhookBreaker,
   "0014_webhook_in_flight_count": webhookInFlightCount,
-  "0015_claim_indexes": claimIndexes
+  "0015_claim_indexes": claimIndexes,
+  "0016_hot_claims": hotClaims
 })
