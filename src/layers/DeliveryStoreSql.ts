@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { DeliveryStore } from "../services/DeliveryStore.ts"
-import { claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
+import { anyAtLimit, claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
 import { webhookBacklog } from "./deliveryStore/backlog.ts"
 import { disableSubscriptions, noteEndpointAttempts } from "./deliveryStore/endpoints.ts"
 import { createForEvents } from "./deliveryStore/fanOut.ts"
@@ -15,6 +15,7 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
   DeliveryStore.of({
     createForEvents: createForEvents(sql),
     claim: claim(sql),
+    anyAtLimit: anyAtLimit(sql),
     renewLeases: renewLeases(sql),
     releaseLeases: releaseLeases(sql),
     releaseExpiredLeases: releaseExpiredLeases(sql),

@@ -226,6 +226,12 @@ export interface DeliveryStoreShape {
   readonly createForEvents: (events: ReadonlyArray<EventEnvelope>) => Effect.Effect<FanOutResult, PersistenceError>
   /** Claims due deliveries of one lane (`FOR UPDATE SKIP LOCKED` plus a lease). */
   readonly claim: (options: ClaimOptions) => Effect.Effect<ReadonlyArray<ClaimedDelivery>, PersistenceError>
+  /**
+   * After a claim that took nothing: whether due deliveries may still be waiting
+   * for room (a subscription at its in-flight limit), so that the room its
+   * attempts free is worth claiming at once.
+   */
+  readonly anyAtLimit: (options: Pick<ClaimOptions, "lane" | "finished">) => Effect.Effect<boolean, PersistenceError>
   /** Extends the leases `owner` still holds on these deliveries. */
   readonly renewLeases: (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) => Effect.Effect<number, PersistenceError>
   /** Lets go of claims never attempted (shutdown): they are due again at once, for anyone. */
@@ -236,11 +242,14 @@ export interface DeliveryStoreShape {
    * Records attempts and postponements in one transaction. `alongside` runs in
    * the same transaction with the results that were recorded (a result whose
    * delivery moved on meanwhile — re-triggered, or recorded by another worker
-   * after its lease expired — is dropped). Returns how many results were recorded.
+   * after its lease expired — is dropped). `announce` names each result's
+   * outbox messages: they are written by the same statement as the results,
+   * for those recorded only. Returns how many results were recorded.
    */
   readonly record: (
     outcomes: ReadonlyArray<Outcome>,
-    alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+    alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
+    announce?: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
   ) => Effect.Effect<number, PersistenceError>
   /**
    * Switches webhook subscriptions off (inside the caller's transaction, when

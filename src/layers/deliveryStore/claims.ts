@@ -63,6 +63,36 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
     Effect.flatMap(decodeRows(options))
   )
 
+type Finished = NonNullable<ClaimOptions["finished"]>
+
+/** The `finished` relation: per subscription, this instance's attempts done but not yet recorded. */
+const finishedRows = (sql: SqlClient, finished: Finished) =>
+  sql`finished AS (
+      SELECT * FROM UNNEST(${finished.map((f) => f.subscriptionId)}::uuid[], ${finished.map((f) => f.count)}::int[])
+        AS f(subscription_id, n)
+    )`
+
+/**
+ * A subscription's room (`s`, with `f` its finished attempts). A probe of an open
+ * breaker goes out alone: the next waits until its result is on record.
+ */
+const roomOf = (sql: SqlClient) =>
+  sql`CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END`
+
+/**
+ * Whether a claim that came back empty may have left due deliveries behind for
+ * want of room: an active webhook subscription holds leases and has no room
+ * left (its next claim waits for one of them to finish). Connector runs have
+ * no such limit: an empty claim there means nothing is due.
+ */
+export const anyAtLimit = (sql: SqlClient) => (options: Pick<ClaimOptions, "lane" | "finished">) =>
+  options.lane === "connector" ? Effect.succeed(false) : sql<{ at_limit: boolean }>`
+    WITH ${finishedRows(sql, options.finished ?? [])}
+    SELECT EXISTS (
+      SELECT 1 FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
+      WHERE s.is_active AND s.in_flight > 0 AND ${roomOf(sql)} <= 0
+    ) AS at_limit`.pipe(persistence("claim"), Effect.map((rows) => rows[0]?.at_limit === true))
+
 /**
  * A webhook subscription has an in-flight limit: the leases it holds are kept
  * on its row (`in_flight`, by trigger), so the room left is read from the
@@ -79,7 +109,8 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
 const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   const finished = options.finished ?? []
   const due = sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
-  // Signalled new deliveries are found by id (primary key), the rest per subscription.
+  // Signalled new deliveries are found by id (primary key), and only their subscriptions are
+  // read (not every active one: a store may have thousands); the rest per subscription.
   const picked = options.ids
     ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM (
           SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id,
@@ -93,18 +124,14 @@ const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
           ORDER BY d.next_retry_at LIMIT t.room
         ) p`
   return sql`
-    WITH finished AS (
-      SELECT * FROM UNNEST(${finished.map((f) => f.subscriptionId)}::uuid[], ${finished.map((f) => f.count)}::int[])
-        AS f(subscription_id, n)
-    ), open AS (
+    WITH ${finishedRows(sql, finished)}, open AS (
       SELECT * FROM (
         SELECT s.subscription_id, s.target_url, s.secret_version,
                coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
-               s.paused_until IS NOT NULL AS probe,
-               -- A probe of an open breaker goes out alone: the next waits until its result is on record.
-               CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END AS room
+               s.paused_until IS NOT NULL AS probe, ${roomOf(sql)} AS room
         FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
         WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
+        ${options.ids ? sql`AND s.subscription_id IN (SELECT subscription_id FROM webhook_deliveries WHERE delivery_id = ANY (${options.ids}::uuid[]))` : sql``}
       ) subscriptions
       WHERE room > 0
     ), picked AS (

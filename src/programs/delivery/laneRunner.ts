@@ -60,6 +60,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const work = yield* Queue.bounded<ClaimedDelivery>(capacity)
     const signals = deps.signals.queue(lane.lane)
 
+    const finishedOf = (lane: Lane) => (lane === "webhook" ? holdings.finished() : [])
     const room = () => ({
       limit: Math.min(claimBatch, capacity - holdings.size(lane.lane)),
       maxBytes: Math.max(1, timings.maxBytesInHand - holdings.bytes())
@@ -70,7 +71,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
         if (limit <= 0) return Effect.succeed(0)
-        const finished = lane.lane === "webhook" ? holdings.finished() : []
+        const finished = finishedOf(lane.lane)
         return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished, ...(ids ? { ids } : {}) })
           .pipe(
             Effect.flatMap((claimed) => {
@@ -141,12 +142,22 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     // recorded results (their leases are free again) or after pollInterval, whichever comes
     // first. A claim can come back short with deliveries due (their subscriptions at their
     // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
+    // A claim that took nothing while no subscription is at its limit found nothing due: freed
+    // room is then of no use to the poller (each wake-up would be one more empty claim), so it
+    // waits for its interval or for the dispatcher to report a backlog.
     const recordedOrInterval = deps.roomFreed.poller.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
+    const backlogFound = yield* Queue.sliding<void>(1)
+    const backlogOrInterval = backlogFound.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
+    const waitingForRoom = store.anyAtLimit({ lane: lane.lane, finished: finishedOf(lane.lane) }).pipe(
+      Effect.tapError(deps.health.noteOutage),
+      Effect.orElseSucceed(() => true)
+    )
     const poll = Effect.gen(function*() {
       if (room().limit <= 0) return yield* recordedOrInterval
       const limit = room().limit
       const claimed = yield* claim()
-      if (claimed < limit) yield* recordedOrInterval
+      if (claimed >= limit) return
+      yield* claimed > 0 || (yield* waitingForRoom) ? recordedOrInterval : backlogOrInterval
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} poller`, poll))
 
@@ -161,8 +172,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       const ids = Chunk.toReadonlyArray(yield* signals.takeBetween(1, room().limit))
       const claimed = yield* claim(ids)
       if (claimed < ids.length) {
+        yield* backlogFound.offer(undefined)
         yield* Effect.sleep(backlogPause)
-        yield* signals.takeAll
+        // What was let go meanwhile is the poller's too.
+        if (Chunk.isNonEmpty(yield* signals.takeAll)) yield* backlogFound.offer(undefined)
       }
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} dispatcher`, dispatch))
