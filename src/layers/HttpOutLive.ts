@@ -160,16 +160,23 @@ export const makeHttpOutLive = (options: HttpOutLiveOptions): Effect.Effect<Http
         return Effect.tryPromise({
           // `interrupted` fires when the calling fiber is interrupted; the timer
           // covers connect, headers and body alike. Aborting makes undici destroy the socket.
+          // One controller for both (not AbortSignal.any, whose weak references cost every request).
           try: async (interrupted) => {
-            const timeout = new AbortController()
-            const timer = setTimeout(() => timeout.abort(), timeoutMs)
+            const abort = new AbortController()
+            let timedOut = false
+            const timer = setTimeout(() => {
+              timedOut = true
+              abort.abort()
+            }, timeoutMs)
+            const onInterrupt = () => abort.abort()
+            interrupted.addEventListener("abort", onInterrupt, { once: true })
             try {
               const res = await undiciRequest(url, {
                 dispatcher: agent,
                 method: req.method,
                 headers,
                 body: req.body ?? null,
-                signal: AbortSignal.any([interrupted, timeout.signal])
+                signal: abort.signal
               })
               const read = await readCapped(res.body, maxBodyBytes)
               return {
@@ -180,9 +187,10 @@ export const makeHttpOutLive = (options: HttpOutLiveOptions): Effect.Effect<Http
                 durationMs: elapsed()
               } satisfies OutboundResponse
             } catch (cause) {
-              throw timeout.signal.aborted ? new TimedOut() : cause
+              throw timedOut ? new TimedOut() : cause
             } finally {
               clearTimeout(timer)
+              interrupted.removeEventListener("abort", onInterrupt)
             }
           },
           catch: (cause) => {
