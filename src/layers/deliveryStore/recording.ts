@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { storableOrNull } from "../../domain/storable.ts"
-import type { AttemptResult, Outcome, Postponement } from "../../services/DeliveryStore.ts"
+import type { AttemptResult, OutboxMessage, Outcome, Postponement } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
 import { inTransaction, persistence } from "../sqlErrors.ts"
 
@@ -21,7 +21,8 @@ const maxErrorChars = 1000
 export const record = (sql: SqlClient) =>
 (
   outcomes: ReadonlyArray<Outcome>,
-  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
+  announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage> = () => []
 ) => {
   const results: Array<AttemptResult> = []
   const postponed: Array<Postponement> = []
@@ -34,10 +35,13 @@ export const record = (sql: SqlClient) =>
   const body = (r: AttemptResult) => storableOrNull(r.responseBody, maxBodyChars)
   const error = (r: AttemptResult) => storableOrNull(r.error, maxErrorChars)
 
-  // The deliveries' new state and their attempt history in one statement (one round trip):
-  // the history is written only for the results the guard let through.
+  // The deliveries' new state, their attempt history and their announcements in one statement
+  // (one round trip, and the subscriptions' rows locked by its trigger for one round trip
+  // less): history and announcements are written only for the results the guard let through.
   const recordResults = Effect.gen(function*() {
     if (results.length === 0) return 0
+    const messages = results.flatMap((r) => announce(r).map((m) => ({ deliveryId: r.deliveryId, ...m })))
+    const msg = <A>(f: (m: (typeof messages)[number]) => A) => messages.map(f)
     const updated = yield* sql<{ delivery_id: string }>`
       WITH u AS (
         SELECT * FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
@@ -70,6 +74,13 @@ export const record = (sql: SqlClient) =>
         SELECT gen_random_uuid(), u.delivery_id, u.attempt_number, u.started_at, u.duration_ms, u.http_status,
                u.response_body, u.error
         FROM u JOIN updated ON updated.delivery_id = u.delivery_id
+      ), announced AS (
+        INSERT INTO kafka_outbox (topic, message_key, value)
+        SELECT m.topic, m.message_key, m.value
+        FROM UNNEST(${msg((m) => m.deliveryId)}::uuid[], ${msg((m) => m.topic)}::text[], ${msg((m) => m.key)}::text[],
+                    ${msg((m) => m.value)}::text[]) WITH ORDINALITY AS m(delivery_id, topic, message_key, value, n)
+          JOIN updated ON updated.delivery_id = m.delivery_id
+        ORDER BY m.n
       )
       SELECT delivery_id::text AS delivery_id FROM updated`.pipe(persistence("record attempts"))
     const kept = new Set(updated.map((r) => r.delivery_id))

@@ -1,5 +1,5 @@
 import { Context, type Effect } from "effect"
-import type { AttemptResult, ClaimedDelivery, Lane, Outcome } from "../../services/DeliveryStore.ts"
+import type { AttemptResult, ClaimedDelivery, Lane, OutboxMessage, Outcome } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
 
 /**
@@ -25,6 +25,8 @@ export interface DeliveryLane {
   readonly failedResult: (delivery: ClaimedDelivery, error: string, startedAt: Date, durationMs: number) => AttemptResult
   /** Written in the same transaction as this lane's recorded results. */
   readonly alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+  /** A result's Kafka announcements, written by the statement that records it (if it is recorded). */
+  readonly announce?: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
 }
 
 /**

@@ -58,7 +58,10 @@ export const runResultWriter = (deps: WriterDeps) =>
         return mine.length === 0 ? Effect.void : lane.alongside(mine)
       }, { discard: true })
 
-    const write = (outcomes: ReadonlyArray<Outcome>) => store.record(outcomes, alongside)
+    const announcers = new Map(deps.lanes.map((lane) => [lane.lane, lane.announce]))
+    const announce = (result: AttemptResult) => announcers.get(laneOf(result))?.(result) ?? []
+
+    const write = (outcomes: ReadonlyArray<Outcome>) => store.record(outcomes, alongside, announce)
 
     type Entry = { readonly lane: Lane; readonly outcome: Outcome }
 

@@ -13,7 +13,7 @@ import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "..
 import { ss3Signature, standardSignature } from "../../domain/webhooks/signing.ts"
 import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
-import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type Outcome } from "../../services/DeliveryStore.ts"
+import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type OutboxMessage, type Outcome } from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import { type DeliveryLane, postponed } from "../delivery/DeliveryLane.ts"
 import { webhookDeliveryLatency } from "../delivery/metrics.ts"
@@ -74,22 +74,20 @@ const observeLatency = (delivery: ClaimedDelivery, answeredMs: number) => {
 }
 
 /** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
-const outcomeMessages = (recorded: ReadonlyArray<AttemptResult>) =>
-  recorded.flatMap((r) =>
-    r.status === "DELIVERED"
-      ? [{
-        topic: deliveredTopic,
-        key: r.storeId,
-        value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
-      }]
-      : r.status === "DEAD_LETTERED"
-      ? [{
-        topic: deadLetteredTopic,
-        key: r.storeId,
-        value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
-      }]
-      : []
-  )
+const outcomeMessages = (r: AttemptResult): ReadonlyArray<OutboxMessage> =>
+  r.status === "DELIVERED"
+    ? [{
+      topic: deliveredTopic,
+      key: r.storeId,
+      value: encodeDelivered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, eventType: r.eventType })
+    }]
+    : r.status === "DEAD_LETTERED"
+    ? [{
+      topic: deadLetteredTopic,
+      key: r.storeId,
+      value: encodeDeadLettered({ deliveryId: r.deliveryId, subscriptionId: r.subscriptionId ?? "", storeId: r.storeId, reason: r.reason ?? "" })
+    }]
+    : []
 
 /**
  * Webhook deliveries in the engine: one attempt is a POST of the stored
@@ -204,7 +202,7 @@ export const makeWebhookLane = Effect.gen(function*() {
       return requests.length === 0 ? [] : yield* store.disableSubscriptions(requests)
     })
 
-  // Announced: outcomes that end a delivery (delivered, dead-lettered), and endpoints switched off.
+  // Announced here: endpoints switched off (outcomes that end a delivery are announced by `announce`).
   const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
     Effect.gen(function*() {
       const disabled = yield* disableGone(recorded)
@@ -213,11 +211,11 @@ export const makeWebhookLane = Effect.gen(function*() {
           Effect.annotateLogs({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
         )
       }
-      yield* store.enqueueOutbox([...outcomeMessages(recorded), ...disabled.map((d) => ({
+      yield* store.enqueueOutbox(disabled.map((d) => ({
         topic: endpointDisabledTopic,
         key: d.storeId,
         value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
-      }))])
+      })))
     })
 
   return {
@@ -227,6 +225,7 @@ export const makeWebhookLane = Effect.gen(function*() {
     attempt,
     failedResult: (delivery, error, startedAt, durationMs) =>
       resultOf(delivery, startedAt, { _tag: "Error", error, durationMs }),
-    alongside
+    alongside,
+    announce: outcomeMessages
   } satisfies DeliveryLane
 })
