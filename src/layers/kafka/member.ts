@@ -1,4 +1,4 @@
-import { Deferred, Effect, Exit, FiberSet, Runtime, Schedule } from "effect"
+import { Deferred, Effect, Exit, FiberSet, Queue, Runtime, Schedule } from "effect"
 import type { EachBatchPayload, EachMessagePayload, Kafka as KafkaJs } from "kafkajs"
 import { type ConsumeOptions, type IncomingMessage, KafkaError } from "../../services/Kafka.ts"
 import { errorText, InFlight, type Mode, toIncoming } from "./support.ts"
@@ -45,12 +45,36 @@ export const startMember = <E, R>(
       }
     })
 
+    // Batches' offsets, once their messages are stored, are committed off the fetch loop's
+    // path by one committer: one request at a time, for every partition handled since the
+    // last (so batches finishing while a commit is on its way share the next request).
+    // Whatever a crash leaves uncommitted is consumed again, which the fan-out makes a no-op.
+    const pendingCommits = new Map<string, { readonly topic: string; readonly partition: number; readonly offset: string }>()
+    const commitWanted = yield* Queue.sliding<void>(1)
+    // After a rebalance the partitions may be another member's, which consumes from the last
+    // commit: an older offset of ours must not be committed over its newer one.
+    consumer.on(consumer.events.GROUP_JOIN, () => pendingCommits.clear())
+    const commitPending = Effect.suspend(() => {
+      if (pendingCommits.size === 0) return Effect.void
+      const offsets = [...pendingCommits.values()]
+      pendingCommits.clear()
+      return Effect.tryPromise(() => consumer.commitOffsets(offsets)).pipe(
+        // A rebalance took the partitions meanwhile: their new owner consumes from the last commit.
+        Effect.catchAll((e) =>
+          Effect.logWarning("kafka offsets could not be committed; those events may be consumed again").pipe(
+            Effect.annotateLogs({ why: errorText(e.error) })
+          )
+        )
+      )
+    })
+
     // Runner.commitOffsets silently skips once kafkajs is stopping, so in-flight handlers
     // must finish (and commit) before consumer.stop is called.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         inFlight.stopping = true
         yield* Effect.promise(() => inFlight.drained())
+        yield* commitPending
         yield* Effect.tryPromise(() => consumer.disconnect()).pipe(
           Effect.catchAll((e) => Effect.logWarning("kafka consumer did not disconnect cleanly", e))
         )
@@ -154,7 +178,8 @@ export const startMember = <E, R>(
           )
           if (!succeeded) return
           const next = (BigInt(last.offset) + 1n).toString()
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+          pendingCommits.set(`${batch.partition}:${batch.topic}`, { topic: batch.topic, partition: batch.partition, offset: next })
+          Queue.unsafeOffer(commitWanted, undefined)
           payload.resolveOffset(last.offset)
           await payload.heartbeat()
         }
@@ -177,6 +202,8 @@ export const startMember = <E, R>(
       },
       catch: (e) => new KafkaError({ operation: "consume", reason: errorText(e) })
     })
+    // A commit under way finishes before the scope's close commits what is left.
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(commitWanted.take, Effect.uninterruptible(commitPending))))
     // run() also resolves when the first join crashed; GROUP_JOIN is the real signal.
     yield* Effect.raceFirst(Deferred.await(joined), Deferred.await(crashed))
     return { crashed }
