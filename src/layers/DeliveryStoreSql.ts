@@ -3,12 +3,12 @@ import { Effect, Layer } from "effect"
 import { DeliveryStore } from "../services/DeliveryStore.ts"
 import { anyAtLimit, claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
 import { webhookBacklog } from "./deliveryStore/backlog.ts"
-import { disableSubscriptions, noteEndpointAttempts } from "./deliveryStore/endpoints.ts"
 import { createForEvents } from "./deliveryStore/fanOut.ts"
 import { enqueueOutbox, listSetAside, relayOutbox } from "./deliveryStore/outbox.ts"
 import { listQuarantined, quarantine } from "./deliveryStore/quarantine.ts"
 import { record } from "./deliveryStore/recording.ts"
 import { tableUpkeep } from "./deliveryStore/upkeep.ts"
+import { disableAnnounced, recordWebhookAttempts } from "./deliveryStore/webhookRecording.ts"
 
 /** The delivery engine's tables in PostgreSQL (or PGlite in dev mode). */
 export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
@@ -20,8 +20,8 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
     releaseLeases: releaseLeases(sql),
     releaseExpiredLeases: releaseExpiredLeases(sql),
     record: record(sql),
-    disableSubscriptions: disableSubscriptions(sql),
-    noteEndpointAttempts: noteEndpointAttempts(sql),
+    recordWebhookAttempts: recordWebhookAttempts(sql),
+    disableAnnounced: disableAnnounced(sql),
     webhookBacklog: webhookBacklog(sql),
     enqueueOutbox: enqueueOutbox(sql),
     relayOutbox: relayOutbox(sql),

@@ -252,18 +252,24 @@ export interface DeliveryStoreShape {
     announce?: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
   ) => Effect.Effect<number, PersistenceError>
   /**
-   * Switches webhook subscriptions off (inside the caller's transaction, when
-   * there is one), keeping their deliveries: those that were still on.
+   * Webhook attempt results in one statement (atomic without a transaction):
+   * as `record` does for them, with their announcements (`announce`) and their
+   * endpoints' health (`tallies`, under `policy`). Answers the results recorded
+   * and what changed for their endpoints (breakers, endpoints failing too long).
    */
-  readonly disableSubscriptions: (requests: ReadonlyArray<DisableRequest>) => Effect.Effect<ReadonlyArray<DisabledSubscription>, PersistenceError>
-  /**
-   * Endpoint health after recorded attempts (inside the caller's transaction):
-   * failures in a row, the breaker, and which endpoints have failed too long.
-   */
-  readonly noteEndpointAttempts: (
-    tallies: ReadonlyArray<EndpointTally>,
-    policy: BreakerPolicy
-  ) => Effect.Effect<EndpointChanges, PersistenceError>
+  readonly recordWebhookAttempts: (
+    results: ReadonlyArray<AttemptResult>,
+    options: {
+      readonly announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
+      readonly tallies: ReadonlyArray<EndpointTally>
+      readonly policy: BreakerPolicy
+    }
+  ) => Effect.Effect<{ readonly recorded: ReadonlyArray<AttemptResult>; readonly changes: EndpointChanges }, PersistenceError>
+  /** Switches webhook subscriptions off and announces each one that was still on, in one transaction. */
+  readonly disableAnnounced: (
+    requests: ReadonlyArray<DisableRequest>,
+    announce: (disabled: DisabledSubscription) => OutboxMessage
+  ) => Effect.Effect<ReadonlyArray<DisabledSubscription>, PersistenceError>
   /** The webhook backlog's oldest ages (overall and the `top` endpoints) and the endpoints by state. */
   readonly webhookBacklog: (top: number) => Effect.Effect<WebhookBacklog, PersistenceError>
   /** Adds messages to the Kafka outbox (inside the caller's transaction, when there is one). */

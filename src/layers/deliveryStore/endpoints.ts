@@ -26,71 +26,76 @@ export const disableSubscriptions = (sql: SqlClient) => (requests: ReadonlyArray
   )
 }
 
-/**
- * Brings the endpoints' health up to date with a batch of recorded attempts,
- * in the recording transaction: failures in a row, last success and failure,
- * failing since; the breaker opens at the threshold (and a failed probe keeps
- * it open for another interval), a success closes it. Answers the active
- * endpoints that have failed without a success for longer than the policy
- * allows (the caller disables them), and whose breaker opened or closed. Rows are locked in id order first (in the
- * same statement), so two instances' writers never deadlock on the same endpoints.
- */
-export const noteEndpointAttempts = (sql: SqlClient) => (tallies: ReadonlyArray<EndpointTally>, policy: BreakerPolicy) => {
-  if (tallies.length === 0) return Effect.succeed<EndpointChanges>({ failing: [], breakers: [] })
-  const ids = tallies.map((t) => t.subscriptionId)
+/** What `endpointHealth` answers per endpoint (its `health` relation). */
+interface HealthRow {
+  readonly subscription_id: string
+  readonly store_id: string
+  readonly failing_since: Date
+  readonly is_active: boolean
+  readonly consecutive_failures: number
+  readonly too_long: boolean | null
+  readonly breaker: "opened" | "closed" | null
+}
+
+/** The tallies as a relation named `name` (`endpointHealth` reads one named `tally`). */
+export const tallyRows = (sql: SqlClient, tallies: ReadonlyArray<EndpointTally>, name: string) => {
   const iso = (d: Date | null) => (d === null ? null : d.toISOString())
-  const probeSeconds = Duration.toSeconds(policy.probeInterval)
-  const disableSeconds = Duration.toSeconds(policy.disableAfter)
-  return Effect.gen(function*() {
-    const rows = yield* sql<{
-      subscription_id: string
-      store_id: string
-      failing_since: Date
-      is_active: boolean
-      consecutive_failures: number
-      too_long: boolean | null
-      breaker: "opened" | "closed" | null
-    }>`
-      WITH locked AS (
-        SELECT subscription_id FROM webhook_subscriptions WHERE subscription_id = ANY (${ids}::uuid[])
-        ORDER BY subscription_id FOR UPDATE
-      ), u AS (
-        SELECT * FROM UNNEST(${ids}::uuid[], ${tallies.map((t) => t.succeeded)}::boolean[],
+  return sql`${sql(name)} AS (
+        SELECT * FROM UNNEST(${tallies.map((t) => t.subscriptionId)}::uuid[], ${tallies.map((t) => t.succeeded)}::boolean[],
                              ${tallies.map((t) => t.failures)}::int[], ${tallies.map((t) => iso(t.lastSuccessAt))}::timestamptz[],
                              ${tallies.map((t) => iso(t.firstFailureAt))}::timestamptz[],
                              ${tallies.map((t) => iso(t.lastFailureAt))}::timestamptz[])
-          AS u(subscription_id, succeeded, failures, last_success_at, first_failure_at, last_failure_at)
-      ), next AS (
-        SELECT u.*, CASE WHEN u.succeeded THEN u.failures ELSE s.consecutive_failures + u.failures END AS in_a_row,
-               s.paused_until IS NOT NULL AS was_open
-        FROM u JOIN locked USING (subscription_id) JOIN webhook_subscriptions s USING (subscription_id)
-      )
-      UPDATE webhook_subscriptions s SET
-        consecutive_failures = n.in_a_row,
-        last_success_at = COALESCE(n.last_success_at, s.last_success_at),
-        last_failure_at = GREATEST(n.last_failure_at, s.last_failure_at),
-        failing_since = CASE WHEN n.in_a_row = 0 THEN NULL
-                             WHEN n.succeeded THEN n.first_failure_at
-                             ELSE COALESCE(s.failing_since, n.first_failure_at) END,
-        paused_until = CASE WHEN n.in_a_row >= ${policy.failureThreshold}::int
-                              THEN now() + ${probeSeconds}::float8 * interval '1 second'
-                            WHEN n.succeeded THEN NULL
-                            ELSE s.paused_until END
-      FROM next n
-      WHERE s.subscription_id = n.subscription_id
-      RETURNING s.subscription_id::text AS subscription_id, s.store_id, s.failing_since, s.is_active, s.consecutive_failures,
-                s.failing_since <= now() - ${disableSeconds}::float8 * interval '1 second' AS too_long,
-                CASE WHEN NOT n.was_open AND s.paused_until IS NOT NULL THEN 'opened'
-                     WHEN n.was_open AND s.paused_until IS NULL THEN 'closed' END AS breaker`.pipe(
-      persistence("note endpoint attempts")
-    )
-    return {
-      failing: rows
-        .filter((r) => r.is_active && r.too_long === true)
-        .map((r) => ({ subscriptionId: r.subscription_id, storeId: r.store_id, failingSince: r.failing_since })),
-      breakers: rows.flatMap((r) =>
-        r.breaker === null ? [] : [{ subscriptionId: r.subscription_id, storeId: r.store_id, change: r.breaker, consecutiveFailures: r.consecutive_failures }]
-      )
-    }
-  })
+          AS t(subscription_id, succeeded, failures, last_success_at, first_failure_at, last_failure_at)
+      )`
 }
+
+/**
+ * Brings the endpoints' health up to date with a `tally` relation of attempts:
+ * failures in a row, last success and failure, failing since; the breaker
+ * opens at the threshold (and a failed probe keeps it open for another
+ * interval), a success closes it. The `health` relation answers, per endpoint,
+ * whether it has failed without a success for longer than the policy allows
+ * (`too_long`: the caller disables it) and whether its breaker opened or
+ * closed. Rows are locked in id order first (in the same statement), so two
+ * instances' writers never deadlock on the same endpoints.
+ */
+export const endpointHealth = (sql: SqlClient, policy: BreakerPolicy) => {
+  const probeSeconds = Duration.toSeconds(policy.probeInterval)
+  const disableSeconds = Duration.toSeconds(policy.disableAfter)
+  return sql`locked AS (
+        SELECT subscription_id FROM webhook_subscriptions WHERE subscription_id IN (SELECT subscription_id FROM tally)
+        ORDER BY subscription_id FOR UPDATE
+      ), next AS (
+        SELECT t.*, CASE WHEN t.succeeded THEN t.failures ELSE s.consecutive_failures + t.failures END AS in_a_row,
+               s.paused_until IS NOT NULL AS was_open
+        FROM tally t JOIN locked USING (subscription_id) JOIN webhook_subscriptions s USING (subscription_id)
+      ), health AS (
+        UPDATE webhook_subscriptions s SET
+          consecutive_failures = n.in_a_row,
+          last_success_at = COALESCE(n.last_success_at, s.last_success_at),
+          last_failure_at = GREATEST(n.last_failure_at, s.last_failure_at),
+          failing_since = CASE WHEN n.in_a_row = 0 THEN NULL
+                               WHEN n.succeeded THEN n.first_failure_at
+                               ELSE COALESCE(s.failing_since, n.first_failure_at) END,
+          paused_until = CASE WHEN n.in_a_row >= ${policy.failureThreshold}::int
+                                THEN now() + ${probeSeconds}::float8 * interval '1 second'
+                              WHEN n.succeeded THEN NULL
+                              ELSE s.paused_until END
+        FROM next n
+        WHERE s.subscription_id = n.subscription_id
+        RETURNING s.subscription_id::text AS subscription_id, s.store_id, s.failing_since, s.is_active, s.consecutive_failures,
+                  s.failing_since <= now() - ${disableSeconds}::float8 * interval '1 second' AS too_long,
+                  CASE WHEN NOT n.was_open AND s.paused_until IS NOT NULL THEN 'opened'
+                       WHEN n.was_open AND s.paused_until IS NULL THEN 'closed' END AS breaker
+      )`
+}
+
+/** The `health` rows as the engine acts on them. */
+export const changesOf = (rows: ReadonlyArray<HealthRow>): EndpointChanges => ({
+  failing: rows
+    .filter((r) => r.is_active && r.too_long === true)
+    .map((r) => ({ subscriptionId: r.subscription_id, storeId: r.store_id, failingSince: r.failing_since })),
+  breakers: rows.flatMap((r) =>
+    r.breaker === null ? [] : [{ subscriptionId: r.subscription_id, storeId: r.store_id, change: r.breaker, consecutiveFailures: r.consecutive_failures }]
+  )
+})

@@ -10,40 +10,25 @@ const maxBodyChars = 4096
 const maxErrorChars = 1000
 
 /**
- * Records a batch of outcomes in one transaction: the deliveries' new state
- * and the attempt history, postponements (the claim let go of, the attempt
- * count unchanged), and whatever the lanes write alongside (the Kafka outbox,
- * connector sync-log rows). Text from outside is made storable first: one
- * receiver's NUL byte must not fail everyone's batch. A result whose delivery
- * moved on meanwhile (re-triggered, or recorded by another worker after a
- * lease expired) is dropped: the attempt_number guard.
+ * The common table expressions that record attempt results: the deliveries'
+ * new state (`updated`: those the guard let through), their attempt history
+ * and their announcements (`announce` names a result's outbox messages), the
+ * last two only for the results recorded. Text from outside is made storable
+ * first: one receiver's NUL byte must not fail everyone's batch. A result whose
+ * delivery moved on meanwhile (re-triggered, or recorded by another worker
+ * after a lease expired) is dropped: the attempt_number guard.
  */
-export const record = (sql: SqlClient) =>
-(
-  outcomes: ReadonlyArray<Outcome>,
-  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
-  announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage> = () => []
+export const resultsRecorded = (
+  sql: SqlClient,
+  results: ReadonlyArray<AttemptResult>,
+  announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
 ) => {
-  const results: Array<AttemptResult> = []
-  const postponed: Array<Postponement> = []
-  for (const outcome of outcomes) {
-    if (outcome._tag === "Attempted") results.push(outcome.result)
-    else postponed.push(outcome.postponement)
-  }
-  if (outcomes.length === 0) return Effect.succeed(0)
   const col = <A>(f: (r: AttemptResult) => A) => results.map(f)
   const body = (r: AttemptResult) => storableOrNull(r.responseBody, maxBodyChars)
   const error = (r: AttemptResult) => storableOrNull(r.error, maxErrorChars)
-
-  // The deliveries' new state, their attempt history and their announcements in one statement
-  // (one round trip, and the subscriptions' rows locked by its trigger for one round trip
-  // less): history and announcements are written only for the results the guard let through.
-  const recordResults = Effect.gen(function*() {
-    if (results.length === 0) return 0
-    const messages = results.flatMap((r) => announce(r).map((m) => ({ deliveryId: r.deliveryId, ...m })))
-    const msg = <A>(f: (m: (typeof messages)[number]) => A) => messages.map(f)
-    const updated = yield* sql<{ delivery_id: string }>`
-      WITH u AS (
+  const messages = results.flatMap((r) => announce(r).map((m) => ({ deliveryId: r.deliveryId, ...m })))
+  const msg = <A>(f: (m: (typeof messages)[number]) => A) => messages.map(f)
+  return sql`u AS (
         SELECT * FROM UNNEST(${col((r) => r.deliveryId)}::uuid[], ${col((r) => r.status)}::text[],
                              ${col((r) => r.attemptNumber)}::int[], ${col((r) => r.httpStatus)}::int[],
                              ${col(body)}::text[], ${col((r) => r.retryInMs)}::bigint[], ${col((r) => r.cycleAttempts)}::int[],
@@ -67,7 +52,7 @@ export const record = (sql: SqlClient) =>
         FROM u
         WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
           AND d.status IN ('PENDING', 'FAILED')
-        RETURNING d.delivery_id
+        RETURNING d.delivery_id, d.subscription_id
       ), history AS (
         INSERT INTO webhook_delivery_attempts
           (attempt_id, delivery_id, attempt_number, started_at, duration_ms, http_status, response_body, error)
@@ -81,10 +66,41 @@ export const record = (sql: SqlClient) =>
                     ${msg((m) => m.value)}::text[]) WITH ORDINALITY AS m(delivery_id, topic, message_key, value, n)
           JOIN updated ON updated.delivery_id = m.delivery_id
         ORDER BY m.n
-      )
+      )`
+}
+
+/** Only the results the guard let through. */
+export const keptResults = (results: ReadonlyArray<AttemptResult>, ids: ReadonlyArray<string>) => {
+  const kept = new Set(ids)
+  return results.filter((r) => kept.has(r.deliveryId))
+}
+
+/**
+ * Records a batch of outcomes in one transaction: the results (see
+ * `resultsRecorded`: one statement, one round trip), postponements (the claim
+ * let go of, the attempt count unchanged), and whatever the lanes write
+ * alongside (connector sync-log rows, endpoints switched off).
+ */
+export const record = (sql: SqlClient) =>
+(
+  outcomes: ReadonlyArray<Outcome>,
+  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
+  announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage> = () => []
+) => {
+  const results: Array<AttemptResult> = []
+  const postponed: Array<Postponement> = []
+  for (const outcome of outcomes) {
+    if (outcome._tag === "Attempted") results.push(outcome.result)
+    else postponed.push(outcome.postponement)
+  }
+  if (outcomes.length === 0) return Effect.succeed(0)
+
+  const recordResults = Effect.gen(function*() {
+    if (results.length === 0) return 0
+    const updated = yield* sql<{ delivery_id: string }>`
+      WITH ${resultsRecorded(sql, results, announce)}
       SELECT delivery_id::text AS delivery_id FROM updated`.pipe(persistence("record attempts"))
-    const kept = new Set(updated.map((r) => r.delivery_id))
-    const recorded = results.filter((r) => kept.has(r.deliveryId))
+    const recorded = keptResults(results, updated.map((r) => r.delivery_id))
     if (recorded.length === 0) return 0
     yield* alongside(recorded)
     return recorded.length

@@ -1,13 +1,14 @@
 import { Context, type Effect } from "effect"
-import type { AttemptResult, ClaimedDelivery, Lane, OutboxMessage, Outcome } from "../../services/DeliveryStore.ts"
+import type { AttemptResult, ClaimedDelivery, Lane, Outcome } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
 
 /**
  * What a kind of delivery plugs into the engine: webhooks (a signed POST) and
  * connectors (a marketplace run) each provide one. The engine claims, leases,
- * attempts with `attempt`, records, and runs `alongside` in the recording
- * transaction; the lane decides what an attempt means and what else is
- * written with its result (the Kafka outbox, the connector sync log).
+ * attempts with `attempt`, and records (with `alongside` in the recording
+ * transaction, or through the lane's own `recordAttempts`); the lane decides
+ * what an attempt means and what else is written with its result (the Kafka
+ * outbox, endpoint health, the connector sync log).
  */
 export interface DeliveryLane {
   readonly lane: Lane
@@ -23,10 +24,14 @@ export interface DeliveryLane {
   readonly attempt: (delivery: ClaimedDelivery) => Effect.Effect<Outcome, unknown>
   /** The failed attempt recorded when `attempt` itself failed (`error` says why, never a secret). */
   readonly failedResult: (delivery: ClaimedDelivery, error: string, startedAt: Date, durationMs: number) => AttemptResult
-  /** Written in the same transaction as this lane's recorded results. */
-  readonly alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
-  /** A result's Kafka announcements, written by the statement that records it (if it is recorded). */
-  readonly announce?: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
+  /** Written in the same transaction as this lane's recorded results (when the writer records them). */
+  readonly alongside?: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
+  /**
+   * A lane that records its attempt results itself (webhooks: one statement,
+   * no transaction) instead of in the writer's transaction; answers how many
+   * were recorded. Given results already recorded, it records nothing again.
+   */
+  readonly recordAttempts?: (results: ReadonlyArray<AttemptResult>) => Effect.Effect<number, PersistenceError>
 }
 
 /**

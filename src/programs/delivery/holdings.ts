@@ -11,7 +11,7 @@ import type { Lane } from "../../services/DeliveryStore.ts"
  * is free, so claims may use that room again (see ClaimOptions.finished).
  */
 export class Holdings {
-  private readonly held = new Map<string, { readonly lane: Lane; readonly bytes: number; finishedFor?: string }>()
+  private readonly held = new Map<string, { readonly lane: Lane; readonly bytes: number; finishedFor?: string | undefined; recording?: boolean }>()
   private readonly finishedBySubscription = new Map<string, number>()
   private readonly count: Record<Lane, number> = { webhook: 0, connector: 0 }
   private readonly bytesByLane: Record<Lane, number> = { webhook: 0, connector: 0 }
@@ -35,9 +35,22 @@ export class Holdings {
   /** The attempt of this claim is done; for a webhook, its subscription's connection is free again. */
   finish(id: string, subscriptionId: string | null) {
     const entry = this.held.get(id)
-    if (entry === undefined || entry.finishedFor !== undefined || subscriptionId === null) return
+    if (entry === undefined || entry.finishedFor !== undefined || entry.recording || subscriptionId === null) return
     entry.finishedFor = subscriptionId
     this.finishedBySubscription.set(subscriptionId, (this.finishedBySubscription.get(subscriptionId) ?? 0) + 1)
+  }
+
+  /**
+   * The outcome of this claim is being written: its room is no longer offered
+   * again, since once the write commits the subscription's own count has it
+   * back (offered both ways at once, a claim could take the same room twice).
+   */
+  recording(id: string) {
+    const entry = this.held.get(id)
+    if (entry === undefined || entry.finishedFor === undefined) return
+    this.unfinish(entry.finishedFor)
+    entry.finishedFor = undefined
+    entry.recording = true
   }
 
   private unfinish(subscriptionId: string) {

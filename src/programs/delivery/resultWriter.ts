@@ -55,13 +55,28 @@ export const runResultWriter = (deps: WriterDeps) =>
     const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
       Effect.forEach(deps.lanes, (lane) => {
         const mine = recorded.filter((r) => laneOf(r) === lane.lane)
-        return mine.length === 0 ? Effect.void : lane.alongside(mine)
+        return mine.length === 0 || lane.alongside === undefined ? Effect.void : lane.alongside(mine)
       }, { discard: true })
 
-    const announcers = new Map(deps.lanes.map((lane) => [lane.lane, lane.announce]))
-    const announce = (result: AttemptResult) => announcers.get(laneOf(result))?.(result) ?? []
-
-    const write = (outcomes: ReadonlyArray<Outcome>) => store.record(outcomes, alongside, announce)
+    // Lanes that record their own results take theirs; the rest (postponements, the other
+    // lanes' results) are recorded in one transaction. Written again after a failure, a
+    // lane's results already recorded are recorded nothing of again (see recordAttempts).
+    const recordsItself = new Map(deps.lanes.flatMap((lane) => (lane.recordAttempts ? [[lane.lane, lane.recordAttempts] as const] : [])))
+    const write = (outcomes: ReadonlyArray<Outcome>) =>
+      Effect.gen(function*() {
+        const rest: Array<Outcome> = []
+        const own = new Map<Lane, Array<AttemptResult>>()
+        for (const outcome of outcomes) {
+          const lane = outcome._tag === "Attempted" ? laneOf(outcome.result) : undefined
+          if (outcome._tag === "Attempted" && lane !== undefined && recordsItself.has(lane)) {
+            const mine = own.get(lane) ?? []
+            mine.push(outcome.result)
+            own.set(lane, mine)
+          } else rest.push(outcome)
+        }
+        for (const [lane, results] of own) yield* recordsItself.get(lane)!(results)
+        if (rest.length > 0) yield* store.record(rest, alongside)
+      })
 
     type Entry = { readonly lane: Lane; readonly outcome: Outcome }
 
@@ -104,6 +119,7 @@ export const runResultWriter = (deps: WriterDeps) =>
         const driver = yield* Schedule.driver(outageRetry)
         let entries = initial
         for (;;) {
+          for (const entry of entries) holdings.recording(idOf(entry.outcome))
           const outcomes = entries.map((e) => e.outcome)
           const written = yield* Effect.either(write(outcomes))
           if (written._tag === "Right") break

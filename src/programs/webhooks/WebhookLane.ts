@@ -164,23 +164,21 @@ export const makeWebhookLane = Effect.gen(function*() {
     )
 
   /**
-   * Endpoint health, then what is switched off: a 410 Gone at once, an endpoint
-   * failing without a success for too long. Each disable is announced once
-   * (by the batch that found the subscription still on).
+   * Results, their announcements and their endpoints' health in one statement;
+   * then what is switched off: a 410 Gone at once, an endpoint failing without
+   * a success for too long. Each disable is announced once (by the batch that
+   * found the subscription still on), in its own transaction: should it be cut
+   * off, the next 410 or failure of that endpoint switches it off.
    */
-  const disableGone = (recorded: ReadonlyArray<AttemptResult>) =>
+  const recordAttempts = (results: ReadonlyArray<AttemptResult>) =>
     Effect.gen(function*() {
-      const webhooks = recorded.filter((r) => r.subscriptionId !== null)
-      const gone = webhooks.filter((r) => r.httpStatus === goneStatus)
-      const { breakers, failing } = yield* store.noteEndpointAttempts(
-        tallyAttempts(webhooks.filter((r) => r.httpStatus !== goneStatus).map((r) => ({
-          subscriptionId: r.subscriptionId!,
-          ok: r.status === "DELIVERED",
-          at: r.startedAt
-        }))),
-        breaker
-      )
-      for (const b of breakers) {
+      const counted = results.filter((r) => r.subscriptionId !== null && r.httpStatus !== goneStatus)
+      const { changes, recorded } = yield* store.recordWebhookAttempts(results, {
+        announce: outcomeMessages,
+        tallies: tallyAttempts(counted.map((r) => ({ subscriptionId: r.subscriptionId!, ok: r.status === "DELIVERED", at: r.startedAt }))),
+        policy: breaker
+      })
+      for (const b of changes.breakers) {
         yield* (b.change === "opened"
           ? Effect.logWarning("webhook endpoint paused: its circuit breaker opened; one probe per interval")
           : Effect.logInfo("webhook endpoint resumed: its circuit breaker closed")).pipe(
@@ -188,34 +186,28 @@ export const makeWebhookLane = Effect.gen(function*() {
           )
       }
       const requests = [
-        ...gone.map((r) => ({
+        ...recorded.filter((r) => r.subscriptionId !== null && r.httpStatus === goneStatus).map((r) => ({
           subscriptionId: r.subscriptionId!,
           reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
         })),
-        ...failing.map((f) => ({
+        ...changes.failing.map((f) => ({
           subscriptionId: f.subscriptionId,
           reason: `failing without a success since ${f.failingSince.toISOString()} (longer than ${
             Duration.format(breaker.disableAfter)
           })`
         }))
       ]
-      return requests.length === 0 ? [] : yield* store.disableSubscriptions(requests)
-    })
-
-  // Announced here: endpoints switched off (outcomes that end a delivery are announced by `announce`).
-  const alongside = (recorded: ReadonlyArray<AttemptResult>) =>
-    Effect.gen(function*() {
-      const disabled = yield* disableGone(recorded)
+      const disabled = requests.length === 0 ? [] : yield* store.disableAnnounced(requests, (d) => ({
+        topic: endpointDisabledTopic,
+        key: d.storeId,
+        value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+      }))
       for (const d of disabled) {
         yield* Effect.logWarning("webhook endpoint disabled; its waiting deliveries are kept").pipe(
           Effect.annotateLogs({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
         )
       }
-      yield* store.enqueueOutbox(disabled.map((d) => ({
-        topic: endpointDisabledTopic,
-        key: d.storeId,
-        value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
-      })))
+      return recorded.length
     })
 
   return {
@@ -225,7 +217,6 @@ export const makeWebhookLane = Effect.gen(function*() {
     attempt,
     failedResult: (delivery, error, startedAt, durationMs) =>
       resultOf(delivery, startedAt, { _tag: "Error", error, durationMs }),
-    alongside,
-    announce: outcomeMessages
+    recordAttempts
   } satisfies DeliveryLane
 })
