@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Layer } from "effect"
 import { DeliveryStore } from "../services/DeliveryStore.ts"
-import { anyAtLimit, claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
+import { anyDue, claim, releaseExpiredLeases, releaseLeases, renewLeases } from "./deliveryStore/claims.ts"
 import { webhookBacklog } from "./deliveryStore/backlog.ts"
 import { createForEvents } from "./deliveryStore/fanOut.ts"
 import { enqueueOutbox, listSetAside, relayOutbox } from "./deliveryStore/outbox.ts"
@@ -15,7 +15,7 @@ export const makeDeliveryStoreSql = Effect.map(SqlClient, (sql) =>
   DeliveryStore.of({
     createForEvents: createForEvents(sql),
     claim: claim(sql),
-    anyAtLimit: anyAtLimit(sql),
+    anyDue: anyDue(sql),
     renewLeases: renewLeases(sql),
     releaseLeases: releaseLeases(sql),
     releaseExpiredLeases: releaseExpiredLeases(sql),

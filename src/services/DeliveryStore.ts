@@ -53,11 +53,12 @@ export interface ClaimOptions {
   /** Who holds the claim (an instance id): only the holder renews or releases it. */
   readonly owner?: string
   /**
-   * Webhook subscriptions with attempts this instance has finished but not yet
+   * Webhook deliveries whose attempts this instance has finished but not yet
    * recorded: their leases are still held, their connections are not, so their
-   * room may be claimed again.
+   * room may be claimed again. Only those still leased count (one whose result
+   * was recorded meanwhile has given its room back already).
    */
-  readonly finished?: ReadonlyArray<{ readonly subscriptionId: string; readonly count: number }>
+  readonly finished?: ReadonlyArray<string>
 }
 
 /** One attempt made, and the state it moves its delivery to. */
@@ -227,11 +228,11 @@ export interface DeliveryStoreShape {
   /** Claims due deliveries of one lane (`FOR UPDATE SKIP LOCKED` plus a lease). */
   readonly claim: (options: ClaimOptions) => Effect.Effect<ReadonlyArray<ClaimedDelivery>, PersistenceError>
   /**
-   * After a claim that took nothing: whether due deliveries may still be waiting
-   * for room (a subscription at its in-flight limit), so that the room its
+   * After a claim that took nothing: whether deliveries of the lane are due all
+   * the same (waiting for room, or taken from under it), so that the room its
    * attempts free is worth claiming at once.
    */
-  readonly anyAtLimit: (options: Pick<ClaimOptions, "lane" | "finished">) => Effect.Effect<boolean, PersistenceError>
+  readonly anyDue: (lane: Lane) => Effect.Effect<boolean, PersistenceError>
   /** Extends the leases `owner` still holds on these deliveries. */
   readonly renewLeases: (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) => Effect.Effect<number, PersistenceError>
   /** Lets go of claims never attempted (shutdown): they are due again at once, for anyone. */

@@ -78,7 +78,7 @@ describe("a subscription's in-flight count and the room claims take (real Postgr
           limit: 100,
           leaseSeconds: 30,
           owner: "me",
-          finished: [{ subscriptionId: subscription.id, count: 2 }]
+          finished: first.slice(0, 2).map((d) => d.delivery_id)
         })
         expect(again).toHaveLength(2)
         expect(yield* inFlight(subscription.id)).toBe(7)
@@ -90,6 +90,14 @@ describe("a subscription's in-flight count and the room claims take (real Postgr
         )
         expect(recorded).toBe(2)
         expect(yield* inFlight(subscription.id)).toBe(5)
+        // Their room is back in the count now: named as finished still, they give none twice.
+        expect(yield* store.claim({
+          lane: "webhook",
+          limit: 100,
+          leaseSeconds: 30,
+          owner: "me",
+          finished: first.slice(0, 2).map((d) => d.delivery_id)
+        })).toHaveLength(0)
 
         // A release at shutdown, and the sweeper after a lease ran out.
         expect(yield* store.releaseLeases([first[2]!.delivery_id], "me")).toBe(1)

@@ -65,11 +65,20 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
 
 type Finished = NonNullable<ClaimOptions["finished"]>
 
-/** The `finished` relation: per subscription, this instance's attempts done but not yet recorded. */
+/** A delivery (`d`) that is due and not claimed. */
+const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
+
+/**
+ * The `finished` relation: per subscription, this instance's attempts done but
+ * not yet recorded. Read in the claim's own snapshot, a result committed
+ * meanwhile shows as both its lease gone and its subscription's count down, never
+ * as only one of them, so its room is counted once.
+ */
 const finishedRows = (sql: SqlClient, finished: Finished) =>
   sql`finished AS (
-      SELECT * FROM UNNEST(${finished.map((f) => f.subscriptionId)}::uuid[], ${finished.map((f) => f.count)}::int[])
-        AS f(subscription_id, n)
+      SELECT d.subscription_id, count(*)::int AS n FROM webhook_deliveries d
+      WHERE d.delivery_id = ANY (${finished}::uuid[]) AND d.lease_expires_at IS NOT NULL AND d.subscription_id IS NOT NULL
+      GROUP BY d.subscription_id
     )`
 
 /**
@@ -80,18 +89,22 @@ const roomOf = (sql: SqlClient) =>
   sql`CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END`
 
 /**
- * Whether a claim that came back empty may have left due deliveries behind for
- * want of room: an active webhook subscription holds leases and has no room
- * left (its next claim waits for one of them to finish). Connector runs have
- * no such limit: an empty claim there means nothing is due.
+ * Whether, after a claim that took nothing, webhook deliveries are due all
+ * the same: waiting for room (their subscription at its limit), or taken from
+ * under it by the other claimer. Only subscriptions that may be claimed now
+ * count (active, and no open breaker but at its probe time). Connector runs
+ * have no limit but the lane's: an empty claim there means nothing is due.
  */
-export const anyAtLimit = (sql: SqlClient) => (options: Pick<ClaimOptions, "lane" | "finished">) =>
-  options.lane === "connector" ? Effect.succeed(false) : sql<{ at_limit: boolean }>`
-    WITH ${finishedRows(sql, options.finished ?? [])}
+export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"]) =>
+  lane === "connector" ? Effect.succeed(false) : sql<{ due: boolean }>`
     SELECT EXISTS (
-      SELECT 1 FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
-      WHERE s.is_active AND s.in_flight > 0 AND ${roomOf(sql)} <= 0
-    ) AS at_limit`.pipe(persistence("claim"), Effect.map((rows) => rows[0]?.at_limit === true))
+      SELECT 1 FROM webhook_subscriptions s CROSS JOIN LATERAL (
+        SELECT 1 FROM webhook_deliveries d
+        WHERE d.subscription_id = s.subscription_id AND ${dueRow(sql)}
+        LIMIT 1
+      ) waiting
+      WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
+    ) AS due`.pipe(persistence("claim"), Effect.map((rows) => rows[0]?.due === true))
 
 /**
  * A webhook subscription has an in-flight limit: the leases it holds are kept
@@ -108,7 +121,7 @@ export const anyAtLimit = (sql: SqlClient) => (options: Pick<ClaimOptions, "lane
  */
 const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   const finished = options.finished ?? []
-  const due = sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
+  const due = dueRow(sql)
   // Signalled new deliveries are found by id (primary key), and only their subscriptions are
   // read (not every active one: a store may have thousands); the rest per subscription.
   const picked = options.ids

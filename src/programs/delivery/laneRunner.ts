@@ -142,13 +142,13 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     // recorded results (their leases are free again) or after pollInterval, whichever comes
     // first. A claim can come back short with deliveries due (their subscriptions at their
     // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
-    // A claim that took nothing while no subscription is at its limit found nothing due: freed
-    // room is then of no use to the poller (each wake-up would be one more empty claim), so it
-    // waits for its interval or for the dispatcher to report a backlog.
+    // When a claim took nothing and nothing is due, freed room is of no use to the poller (each
+    // wake-up would be one more empty claim): it waits for its interval or for the dispatcher
+    // to report a backlog.
     const recordedOrInterval = deps.roomFreed.poller.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
     const backlogFound = yield* Queue.sliding<void>(1)
     const backlogOrInterval = backlogFound.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
-    const waitingForRoom = store.anyAtLimit({ lane: lane.lane, finished: finishedOf(lane.lane) }).pipe(
+    const dueAllTheSame = store.anyDue(lane.lane).pipe(
       Effect.tapError(deps.health.noteOutage),
       Effect.orElseSucceed(() => true)
     )
@@ -157,7 +157,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       const limit = room().limit
       const claimed = yield* claim()
       if (claimed >= limit) return
-      yield* claimed > 0 || (yield* waitingForRoom) ? recordedOrInterval : backlogOrInterval
+      yield* claimed > 0 || (yield* dueAllTheSame) ? recordedOrInterval : backlogOrInterval
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} poller`, poll))
 

@@ -119,7 +119,6 @@ export const runResultWriter = (deps: WriterDeps) =>
         const driver = yield* Schedule.driver(outageRetry)
         let entries = initial
         for (;;) {
-          for (const entry of entries) holdings.recording(idOf(entry.outcome))
           const outcomes = entries.map((e) => e.outcome)
           const written = yield* Effect.either(write(outcomes))
           if (written._tag === "Right") break
