@@ -230,9 +230,10 @@ export interface DeliveryStoreShape {
   /**
    * After a claim that took nothing: whether deliveries of the lane are due all
    * the same (waiting for room, or taken from under it), so that the room its
-   * attempts free is worth claiming at once.
+   * attempts free is worth claiming at once; with `ids`, whether any of those
+   * is due and not claimed (left behind by a claim of them).
    */
-  readonly anyDue: (lane: Lane) => Effect.Effect<boolean, PersistenceError>
+  readonly anyDue: (lane: Lane, ids?: ReadonlyArray<string>) => Effect.Effect<boolean, PersistenceError>
   /** Extends the leases `owner` still holds on these deliveries. */
   readonly renewLeases: (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) => Effect.Effect<number, PersistenceError>
   /** Lets go of claims never attempted (shutdown): they are due again at once, for anyone. */

@@ -94,9 +94,16 @@ const roomOf = (sql: SqlClient) =>
  * under it by the other claimer. Only subscriptions that may be claimed now
  * count (active, and no open breaker but at its probe time). Connector runs
  * have no limit but the lane's: an empty claim there means nothing is due.
+ * With `ids`: whether any of these deliveries is due and not claimed.
  */
-export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"]) =>
-  lane === "connector" ? Effect.succeed(false) : sql<{ due: boolean }>`
+export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"], ids?: ReadonlyArray<string>) =>
+  ids !== undefined
+    ? sql<{ due: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.delivery_id = ANY (${ids}::uuid[]) AND ${dueRow(sql)}) AS due`.pipe(
+      persistence("claim"),
+      Effect.map((rows) => rows[0]?.due === true)
+    )
+    : lane === "connector" ? Effect.succeed(false) : sql<{ due: boolean }>`
     SELECT EXISTS (
       SELECT 1 FROM webhook_subscriptions s CROSS JOIN LATERAL (
         SELECT 1 FROM webhook_deliveries d

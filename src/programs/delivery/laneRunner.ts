@@ -70,13 +70,13 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const claim = (ids?: ReadonlyArray<string>) =>
       claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
-        if (limit <= 0) return Effect.succeed(0)
+        if (limit <= 0) return Effect.succeed<ReadonlyArray<ClaimedDelivery>>([])
         const finished = finishedOf(lane.lane)
         return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished, ...(ids ? { ids } : {}) })
           .pipe(
             Effect.flatMap((claimed) => {
               for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
-              return Effect.as(work.offerAll(claimed), claimed.length)
+              return Effect.as(work.offerAll(claimed), claimed)
             }),
             Effect.tapError(deps.health.noteOutage)
           )
@@ -155,7 +155,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const poll = Effect.gen(function*() {
       if (room().limit <= 0) return yield* recordedOrInterval
       const limit = room().limit
-      const claimed = yield* claim()
+      const claimed = (yield* claim()).length
       if (claimed >= limit) return
       yield* claimed > 0 || (yield* dueAllTheSame) ? recordedOrInterval : backlogOrInterval
     })
@@ -171,7 +171,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       while (room().limit <= 0) yield* deps.roomFreed.dispatcher.take
       const ids = Chunk.toReadonlyArray(yield* signals.takeBetween(1, room().limit))
       const claimed = yield* claim(ids)
-      if (claimed < ids.length) {
+      // Short of what was signalled: a backlog only if some are left due (the poller may have taken them).
+      const taken = new Set(claimed.map((c) => c.delivery_id))
+      const left = ids.filter((id) => !taken.has(id))
+      if (left.length > 0 && (yield* store.anyDue(lane.lane, left).pipe(Effect.orElseSucceed(() => true)))) {
         yield* backlogFound.offer(undefined)
         yield* Effect.sleep(backlogPause)
         // What was let go meanwhile is the poller's too.
