@@ -45,6 +45,7 @@
  *   REDIS_URL              (redis://127.0.0.1:6379): keys under bench-peers-<run>: are deleted at the end
  *   BENCH_SERVICE_LOG      keep the service's JSON log in this file (default: a temporary file, removed)
  *   BENCH_SERVICE_CPU_PROF a folder: the service runs with --cpu-prof and leaves its V8 CPU profile there
+ *   BENCH_SERVICE_NODE_ARGS more node flags for the service's process (e.g. --trace-gc; with BENCH_SERVICE_LOG)
  *   KAFKA_BROKERS          a broker to use; unset: one is started on BENCH_KAFKA_PORT (19392) and stopped at the end
  */
 import { type Broker, kafkaBroker } from "../support/broker.ts"

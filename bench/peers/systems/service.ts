@@ -68,7 +68,7 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
   if (!keptLog) scope.add("service log", async () => rmSync(logFile, { force: true }))
   // BENCH_SERVICE_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits (for `--cpu-prof` reading).
   const profileDir = process.env["BENCH_SERVICE_CPU_PROF"]
-  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+  const nodeArgs = [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(process.env["BENCH_SERVICE_NODE_ARGS"]?.split(" ").filter(Boolean) ?? [])]
   const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, "bin", "integration-service.mjs"), "serve"], {
     cwd: repoRoot,
     env: {
