@@ -27,7 +27,7 @@ export const disableSubscriptions = (sql: SqlClient) => (requests: ReadonlyArray
 }
 
 /** What `endpointHealth` answers per endpoint (its `health` relation). */
-interface HealthRow {
+export interface HealthRow {
   readonly subscription_id: string
   readonly store_id: string
   readonly failing_since: Date

@@ -9,21 +9,12 @@ import type {
   OutboxMessage
 } from "../../services/DeliveryStore.ts"
 import { inTransaction, persistence } from "../sqlErrors.ts"
-import { changesOf, disableSubscriptions, endpointHealth, tallyRows } from "./endpoints.ts"
+import { changesOf, disableSubscriptions, endpointHealth, type HealthRow, tallyRows } from "./endpoints.ts"
 import { enqueueOutbox } from "./outbox.ts"
 import { keptResults, resultsRecorded } from "./recording.ts"
 
-type Row = {
-  readonly kind: "recorded" | "endpoint"
-  readonly delivery_id: string | null
-  readonly subscription_id: string
-  readonly store_id: string
-  readonly failing_since: Date
-  readonly is_active: boolean
-  readonly consecutive_failures: number
-  readonly too_long: boolean | null
-  readonly breaker: "opened" | "closed" | null
-}
+/** A recorded result (its delivery id) or an endpoint's health, in one answer. */
+type Row = HealthRow & { readonly kind: "recorded" | "endpoint"; readonly delivery_id: string | null }
 
 /**
  * Webhook attempt results in one statement, so one round trip and no explicit
