@@ -208,7 +208,18 @@ export interface TableUpkeep {
 }
 
 /** What a batch of attempts changed about endpoints. */
+/** An endpoint that answered 410 Gone to a delivery: switched off with its result, and announced so. */
+export interface GoneEndpoint {
+  readonly subscriptionId: string
+  /** The delivery whose attempt got the 410 (only a recorded result switches the endpoint off). */
+  readonly deliveryId: string
+  readonly reason: string
+  readonly announcement: OutboxMessage
+}
+
 export interface EndpointChanges {
+  /** Switched off by this write (a 410 Gone), those that were still on. */
+  readonly disabled: ReadonlyArray<DisabledSubscription>
   readonly failing: ReadonlyArray<FailingEndpoint>
   readonly breakers: ReadonlyArray<{
     readonly subscriptionId: string
@@ -255,15 +266,18 @@ export interface DeliveryStoreShape {
   ) => Effect.Effect<number, PersistenceError>
   /**
    * Webhook attempt results in one statement (atomic without a transaction):
-   * as `record` does for them, with their announcements (`announce`) and their
-   * endpoints' health (`tallies`, under `policy`). Answers the results recorded
-   * and what changed for their endpoints (breakers, endpoints failing too long).
+   * as `record` does for them, with their announcements (`announce`), their
+   * endpoints' health (`tallies`, under `policy`) and the endpoints that
+   * answered 410 Gone switched off and announced (`gone`), so a gone endpoint's
+   * delivery is never claimed again meanwhile. Answers the results recorded and
+   * what changed for their endpoints (switched off, breakers, failing too long).
    */
   readonly recordWebhookAttempts: (
     results: ReadonlyArray<AttemptResult>,
     options: {
       readonly announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
       readonly tallies: ReadonlyArray<EndpointTally>
+      readonly gone: ReadonlyArray<GoneEndpoint>
       readonly policy: BreakerPolicy
     }
   ) => Effect.Effect<{ readonly recorded: ReadonlyArray<AttemptResult>; readonly changes: EndpointChanges }, PersistenceError>

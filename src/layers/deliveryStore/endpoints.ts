@@ -35,6 +35,9 @@ export interface HealthRow {
   readonly consecutive_failures: number
   readonly too_long: boolean | null
   readonly breaker: "opened" | "closed" | null
+  /** Switched off by this statement (its `tally` row had a `gone_reason` and it was on). */
+  readonly disabled_now: boolean | null
+  readonly gone_reason: string | null
 }
 
 /** The tallies as a relation named `name` (`endpointHealth` reads one named `tally`). */
@@ -53,11 +56,12 @@ export const tallyRows = (sql: SqlClient, tallies: ReadonlyArray<EndpointTally>,
  * Brings the endpoints' health up to date with a `tally` relation of attempts:
  * failures in a row, last success and failure, failing since; the breaker
  * opens at the threshold (and a failed probe keeps it open for another
- * interval), a success closes it. The `health` relation answers, per endpoint,
- * whether it has failed without a success for longer than the policy allows
- * (`too_long`: the caller disables it) and whether its breaker opened or
- * closed. Rows are locked in id order first (in the same statement), so two
- * instances' writers never deadlock on the same endpoints.
+ * interval), a success closes it; an endpoint with a `gone_reason` (a 410) is
+ * switched off. The `health` relation answers, per endpoint, whether it has
+ * failed without a success for longer than the policy allows (`too_long`: the
+ * caller disables it), whether its breaker opened or closed, and whether this
+ * switched it off. Rows are locked in id order first (in the same statement),
+ * so two instances' writers never deadlock on the same endpoints.
  */
 export const endpointHealth = (sql: SqlClient, policy: BreakerPolicy) => {
   const probeSeconds = Duration.toSeconds(policy.probeInterval)
@@ -67,10 +71,14 @@ export const endpointHealth = (sql: SqlClient, policy: BreakerPolicy) => {
         ORDER BY subscription_id FOR UPDATE
       ), next AS (
         SELECT t.*, CASE WHEN t.succeeded THEN t.failures ELSE s.consecutive_failures + t.failures END AS in_a_row,
-               s.paused_until IS NOT NULL AS was_open
+               s.paused_until IS NOT NULL AS was_open, t.gone_reason IS NOT NULL AND s.is_active AS disables
         FROM tally t JOIN locked USING (subscription_id) JOIN webhook_subscriptions s USING (subscription_id)
       ), health AS (
         UPDATE webhook_subscriptions s SET
+          is_active = s.is_active AND NOT n.disables,
+          disabled_reason = CASE WHEN n.disables THEN n.gone_reason ELSE s.disabled_reason END,
+          disabled_at = CASE WHEN n.disables THEN now() ELSE s.disabled_at END,
+          updated_at = CASE WHEN n.disables THEN now() ELSE s.updated_at END,
           consecutive_failures = n.in_a_row,
           last_success_at = COALESCE(n.last_success_at, s.last_success_at),
           last_failure_at = GREATEST(n.last_failure_at, s.last_failure_at),
@@ -86,12 +94,16 @@ export const endpointHealth = (sql: SqlClient, policy: BreakerPolicy) => {
         RETURNING s.subscription_id::text AS subscription_id, s.store_id, s.failing_since, s.is_active, s.consecutive_failures,
                   s.failing_since <= now() - ${disableSeconds}::float8 * interval '1 second' AS too_long,
                   CASE WHEN NOT n.was_open AND s.paused_until IS NOT NULL THEN 'opened'
-                       WHEN n.was_open AND s.paused_until IS NULL THEN 'closed' END AS breaker
+                       WHEN n.was_open AND s.paused_until IS NULL THEN 'closed' END AS breaker,
+                  n.disables AS disabled_now, n.gone_reason
       )`
 }
 
 /** The `health` rows as the engine acts on them. */
 export const changesOf = (rows: ReadonlyArray<HealthRow>): EndpointChanges => ({
+  disabled: rows.flatMap((r) =>
+    r.disabled_now === true ? [{ subscriptionId: r.subscription_id, storeId: r.store_id, reason: r.gone_reason ?? "" }] : []
+  ),
   failing: rows
     .filter((r) => r.is_active && r.too_long === true)
     .map((r) => ({ subscriptionId: r.subscription_id, storeId: r.store_id, failingSince: r.failing_since })),

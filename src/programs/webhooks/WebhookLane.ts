@@ -13,7 +13,14 @@ import { goneStatus, honoursRetryAfter, retryAfterMs, waitBeforeRetry } from "..
 import { ss3Signature, standardSignature } from "../../domain/webhooks/signing.ts"
 import { CryptoPrimitives } from "../../services/CryptoPrimitives.ts"
 import { AppConfig } from "../../services/AppConfig.ts"
-import { type AttemptResult, type ClaimedDelivery, DeliveryStore, type OutboxMessage, type Outcome } from "../../services/DeliveryStore.ts"
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  type DisabledSubscription,
+  DeliveryStore,
+  type OutboxMessage,
+  type Outcome
+} from "../../services/DeliveryStore.ts"
 import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import { type DeliveryLane, postponed } from "../delivery/DeliveryLane.ts"
 import { webhookDeliveryLatency } from "../delivery/metrics.ts"
@@ -163,19 +170,36 @@ export const makeWebhookLane = Effect.gen(function*() {
       })
     )
 
+  const disabledMessage = (d: DisabledSubscription): OutboxMessage => ({
+    topic: endpointDisabledTopic,
+    key: d.storeId,
+    value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+  })
+
   /**
-   * Results, their announcements and their endpoints' health in one statement;
-   * then what is switched off: a 410 Gone at once, an endpoint failing without
-   * a success for too long. Each disable is announced once (by the batch that
-   * found the subscription still on), in its own transaction: should it be cut
-   * off, the next 410 or failure of that endpoint switches it off.
+   * Results, their announcements, their endpoints' health and a 410 Gone's
+   * endpoint switched off, in one statement; then an endpoint failing without a
+   * success for too long is switched off, in a transaction of its own (should
+   * that be cut off, its next failure does it). Each disable is announced once
+   * (by the write that found the subscription still on).
    */
   const recordAttempts = (results: ReadonlyArray<AttemptResult>) =>
     Effect.gen(function*() {
-      const counted = results.filter((r) => r.subscriptionId !== null && r.httpStatus !== goneStatus)
+      const webhooks = results.filter((r) => r.subscriptionId !== null)
+      const counted = webhooks.filter((r) => r.httpStatus !== goneStatus)
+      const gone = webhooks.filter((r) => r.httpStatus === goneStatus).map((r) => {
+        const reason = `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
+        return {
+          subscriptionId: r.subscriptionId!,
+          deliveryId: r.deliveryId,
+          reason,
+          announcement: disabledMessage({ subscriptionId: r.subscriptionId!, storeId: r.storeId, reason })
+        }
+      })
       const { changes, recorded } = yield* store.recordWebhookAttempts(results, {
         announce: outcomeMessages,
         tallies: tallyAttempts(counted.map((r) => ({ subscriptionId: r.subscriptionId!, ok: r.status === "DELIVERED", at: r.startedAt }))),
+        gone,
         policy: breaker
       })
       for (const b of changes.breakers) {
@@ -185,23 +209,16 @@ export const makeWebhookLane = Effect.gen(function*() {
             Effect.annotateLogs({ subscriptionId: b.subscriptionId, storeId: b.storeId, consecutiveFailures: b.consecutiveFailures })
           )
       }
-      const requests = [
-        ...recorded.filter((r) => r.subscriptionId !== null && r.httpStatus === goneStatus).map((r) => ({
-          subscriptionId: r.subscriptionId!,
-          reason: `the receiver answered 410 Gone (delivery ${r.deliveryId}, attempt ${r.attemptNumber})`
-        })),
-        ...changes.failing.map((f) => ({
-          subscriptionId: f.subscriptionId,
-          reason: `failing without a success since ${f.failingSince.toISOString()} (longer than ${
-            Duration.format(breaker.disableAfter)
-          })`
-        }))
-      ]
-      const disabled = requests.length === 0 ? [] : yield* store.disableAnnounced(requests, (d) => ({
-        topic: endpointDisabledTopic,
-        key: d.storeId,
-        value: encodeEndpointDisabled({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
+      const failing = changes.failing.map((f) => ({
+        subscriptionId: f.subscriptionId,
+        reason: `failing without a success since ${f.failingSince.toISOString()} (longer than ${
+          Duration.format(breaker.disableAfter)
+        })`
       }))
+      const disabled = [
+        ...changes.disabled,
+        ...(failing.length === 0 ? [] : yield* store.disableAnnounced(failing, disabledMessage))
+      ]
       for (const d of disabled) {
         yield* Effect.logWarning("webhook endpoint disabled; its waiting deliveries are kept").pipe(
           Effect.annotateLogs({ subscriptionId: d.subscriptionId, storeId: d.storeId, reason: d.reason })
