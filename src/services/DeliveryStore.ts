@@ -207,7 +207,6 @@ export interface TableUpkeep {
   readonly analyzed: ReadonlyArray<string>
 }
 
-/** What a batch of attempts changed about endpoints. */
 /** An endpoint that answered 410 Gone to a delivery: switched off with its result, and announced so. */
 export interface GoneEndpoint {
   readonly subscriptionId: string
@@ -217,6 +216,15 @@ export interface GoneEndpoint {
   readonly announcement: OutboxMessage
 }
 
+/** What is written with a batch of webhook results (see `recordWebhookAttempts`). */
+export interface WebhookAttemptsRecording {
+  readonly announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
+  readonly tallies: ReadonlyArray<EndpointTally>
+  readonly gone: ReadonlyArray<GoneEndpoint>
+  readonly policy: BreakerPolicy
+}
+
+/** What a batch of attempts changed about endpoints. */
 export interface EndpointChanges {
   /** Switched off by this write (a 410 Gone), those that were still on. */
   readonly disabled: ReadonlyArray<DisabledSubscription>
@@ -255,14 +263,11 @@ export interface DeliveryStoreShape {
    * Records attempts and postponements in one transaction. `alongside` runs in
    * the same transaction with the results that were recorded (a result whose
    * delivery moved on meanwhile — re-triggered, or recorded by another worker
-   * after its lease expired — is dropped). `announce` names each result's
-   * outbox messages: they are written by the same statement as the results,
-   * for those recorded only. Returns how many results were recorded.
+   * after its lease expired — is dropped). Returns how many results were recorded.
    */
   readonly record: (
     outcomes: ReadonlyArray<Outcome>,
-    alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
-    announce?: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
+    alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
   ) => Effect.Effect<number, PersistenceError>
   /**
    * Webhook attempt results in one statement (atomic without a transaction):
@@ -274,12 +279,7 @@ export interface DeliveryStoreShape {
    */
   readonly recordWebhookAttempts: (
     results: ReadonlyArray<AttemptResult>,
-    options: {
-      readonly announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
-      readonly tallies: ReadonlyArray<EndpointTally>
-      readonly gone: ReadonlyArray<GoneEndpoint>
-      readonly policy: BreakerPolicy
-    }
+    options: WebhookAttemptsRecording
   ) => Effect.Effect<{ readonly recorded: ReadonlyArray<AttemptResult>; readonly changes: EndpointChanges }, PersistenceError>
   /** Switches webhook subscriptions off and announces each one that was still on, in one transaction. */
   readonly disableAnnounced: (

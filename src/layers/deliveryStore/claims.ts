@@ -63,8 +63,6 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
     Effect.flatMap(decodeRows(options))
   )
 
-type Finished = NonNullable<ClaimOptions["finished"]>
-
 /** A delivery (`d`) that is due and not claimed. */
 const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
 
@@ -74,7 +72,7 @@ const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.n
  * meanwhile shows as both its lease gone and its subscription's count down, never
  * as only one of them, so its room is counted once.
  */
-const finishedRows = (sql: SqlClient, finished: Finished) =>
+const finishedRows = (sql: SqlClient, finished: ReadonlyArray<string>) =>
   sql`finished AS (
       SELECT d.subscription_id, count(*)::int AS n FROM webhook_deliveries d
       WHERE d.delivery_id = ANY (${finished}::uuid[]) AND d.lease_expires_at IS NOT NULL AND d.subscription_id IS NOT NULL

@@ -40,10 +40,10 @@ export interface HealthRow {
   readonly gone_reason: string | null
 }
 
-/** The tallies as a relation named `name` (`endpointHealth` reads one named `tally`). */
-export const tallyRows = (sql: SqlClient, tallies: ReadonlyArray<EndpointTally>, name: string) => {
+/** The tallies as a `tallied` relation (of which the caller makes the `tally` that `endpointHealth` reads). */
+export const tallyRows = (sql: SqlClient, tallies: ReadonlyArray<EndpointTally>) => {
   const iso = (d: Date | null) => (d === null ? null : d.toISOString())
-  return sql`${sql(name)} AS (
+  return sql`tallied AS (
         SELECT * FROM UNNEST(${tallies.map((t) => t.subscriptionId)}::uuid[], ${tallies.map((t) => t.succeeded)}::boolean[],
                              ${tallies.map((t) => t.failures)}::int[], ${tallies.map((t) => iso(t.lastSuccessAt))}::timestamptz[],
                              ${tallies.map((t) => iso(t.firstFailureAt))}::timestamptz[],

@@ -84,8 +84,7 @@ export const keptResults = (results: ReadonlyArray<AttemptResult>, ids: Readonly
 export const record = (sql: SqlClient) =>
 (
   outcomes: ReadonlyArray<Outcome>,
-  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>,
-  announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage> = () => []
+  alongside: (recorded: ReadonlyArray<AttemptResult>) => Effect.Effect<void, PersistenceError>
 ) => {
   const results: Array<AttemptResult> = []
   const postponed: Array<Postponement> = []
@@ -98,7 +97,7 @@ export const record = (sql: SqlClient) =>
   const recordResults = Effect.gen(function*() {
     if (results.length === 0) return 0
     const updated = yield* sql<{ delivery_id: string }>`
-      WITH ${resultsRecorded(sql, results, announce)}
+      WITH ${resultsRecorded(sql, results, () => [])}
       SELECT delivery_id::text AS delivery_id FROM updated`.pipe(persistence("record attempts"))
     const recorded = keptResults(results, updated.map((r) => r.delivery_id))
     if (recorded.length === 0) return 0

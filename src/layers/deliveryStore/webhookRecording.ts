@@ -1,13 +1,13 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import type { BreakerPolicy, EndpointTally } from "../../domain/webhooks/breaker.ts"
 import type {
   AttemptResult,
   DisabledSubscription,
   DisableRequest,
   EndpointChanges,
   GoneEndpoint,
-  OutboxMessage
+  OutboxMessage,
+  WebhookAttemptsRecording
 } from "../../services/DeliveryStore.ts"
 import { inTransaction, persistence } from "../sqlErrors.ts"
 import { changesOf, disableSubscriptions, endpointHealth, type HealthRow, tallyRows } from "./endpoints.ts"
@@ -32,12 +32,7 @@ type Row = HealthRow & { readonly kind: "recorded" | "endpoint"; readonly delive
 export const recordWebhookAttempts = (sql: SqlClient) =>
 (
   results: ReadonlyArray<AttemptResult>,
-  options: {
-    readonly announce: (result: AttemptResult) => ReadonlyArray<OutboxMessage>
-    readonly tallies: ReadonlyArray<EndpointTally>
-    readonly gone: ReadonlyArray<GoneEndpoint>
-    readonly policy: BreakerPolicy
-  }
+  options: WebhookAttemptsRecording
 ) => {
   if (results.length === 0) {
     return Effect.succeed({ recorded: [], changes: { disabled: [], failing: [], breakers: [] } satisfies EndpointChanges })
@@ -45,7 +40,7 @@ export const recordWebhookAttempts = (sql: SqlClient) =>
   const gone = options.gone
   const g = <A>(f: (e: GoneEndpoint) => A) => gone.map(f)
   return sql<Row>`
-    WITH ${resultsRecorded(sql, results, options.announce)}, ${tallyRows(sql, options.tallies, "tallied")},
+    WITH ${resultsRecorded(sql, results, options.announce)}, ${tallyRows(sql, options.tallies)},
       -- The first recorded 410 of each endpoint: it is switched off by this statement.
       gone AS (
         SELECT DISTINCT ON (g.subscription_id) g.*

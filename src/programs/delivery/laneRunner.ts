@@ -60,7 +60,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const work = yield* Queue.bounded<ClaimedDelivery>(capacity)
     const signals = deps.signals.queue(lane.lane)
 
-    const finishedOf = (lane: Lane) => (lane === "webhook" ? holdings.finished() : [])
+    const finished = () => (lane.lane === "webhook" ? holdings.finished() : [])
     const room = () => ({
       limit: Math.min(claimBatch, capacity - holdings.size(lane.lane)),
       maxBytes: Math.max(1, timings.maxBytesInHand - holdings.bytes())
@@ -71,8 +71,15 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
         if (limit <= 0) return Effect.succeed<ReadonlyArray<ClaimedDelivery>>([])
-        const finished = finishedOf(lane.lane)
-        return store.claim({ lane: lane.lane, limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished, ...(ids ? { ids } : {}) })
+        return store.claim({
+          lane: lane.lane,
+          limit,
+          maxBytes,
+          leaseSeconds: lane.leaseSeconds,
+          owner,
+          finished: finished(),
+          ...(ids ? { ids } : {})
+        })
           .pipe(
             Effect.flatMap((claimed) => {
               for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
