@@ -1,8 +1,10 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Schema } from "effect"
 import type { ClaimedDelivery, ClaimOptions } from "../../services/DeliveryStore.ts"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
+import { waitingById } from "./waitingById.ts"
 
 const ClaimedRow = Schema.Struct({
   delivery_id: Schema.String,
@@ -67,6 +69,19 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
 const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
 
 /**
+ * The deliveries of these ids that meet `where`, as `d`, each looked up by its
+ * primary key and only then checked. The planner's statistics lag behind a
+ * fan-out (they still say almost nothing is waiting when ten thousand rows
+ * just came in): given the conditions inside the lookup, it scanned the
+ * waiting index, filtered against the id, for what is a key lookup.
+ */
+const byId = (sql: SqlClient, ids: ReadonlyArray<string>, where: Fragment) =>
+  sql`UNNEST(${ids}::uuid[]) AS given(id) CROSS JOIN LATERAL (
+        SELECT d.* FROM webhook_deliveries d WHERE d.delivery_id = given.id LIMIT 1
+      ) d
+      WHERE ${where}`
+
+/**
  * The `finished` relation: per subscription, this instance's attempts done but
  * not yet recorded. Read in the claim's own snapshot, a result committed
  * meanwhile shows as both its lease gone and its subscription's count down, never
@@ -74,8 +89,9 @@ const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.n
  */
 const finishedRows = (sql: SqlClient, finished: ReadonlyArray<string>) =>
   sql`finished AS (
-      SELECT d.subscription_id, count(*)::int AS n FROM webhook_deliveries d
-      WHERE d.delivery_id = ANY (${finished}::uuid[]) AND d.lease_expires_at IS NOT NULL AND d.subscription_id IS NOT NULL
+      SELECT d.subscription_id, count(*)::int AS n FROM ${
+    byId(sql, finished, sql`d.lease_expires_at IS NOT NULL AND d.subscription_id IS NOT NULL`)
+  }
       GROUP BY d.subscription_id
     )`
 
@@ -97,7 +113,7 @@ const roomOf = (sql: SqlClient) =>
 export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"], ids?: ReadonlyArray<string>) =>
   ids !== undefined
     ? sql<{ due: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.delivery_id = ANY (${ids}::uuid[]) AND ${dueRow(sql)}) AS due`.pipe(
+    SELECT EXISTS (SELECT 1 FROM ${byId(sql, ids, dueRow(sql))}) AS due`.pipe(
       persistence("claim"),
       Effect.map((rows) => rows[0]?.due === true)
     )
@@ -129,12 +145,16 @@ const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   const due = dueRow(sql)
   // Signalled new deliveries are found by id (primary key), and only their subscriptions are
   // read (not every active one: a store may have thousands); the rest per subscription.
+  const signalled = options.ids
+    ? sql`, signalled AS (
+        SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id,
+               row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_retry_at, d.delivery_id) AS nth
+        FROM ${byId(sql, options.ids, due)}
+      )`
+    : sql``
   const picked = options.ids
-    ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM (
-          SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id,
-                 row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_retry_at, d.delivery_id) AS nth
-          FROM webhook_deliveries d WHERE d.delivery_id = ANY (${options.ids}::uuid[]) AND ${due}
-        ) p JOIN open t ON t.subscription_id = p.subscription_id
+    ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM signalled p
+        JOIN open t ON t.subscription_id = p.subscription_id
         WHERE p.nth <= t.room`
     : sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM open t CROSS JOIN LATERAL (
           SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
@@ -142,14 +162,14 @@ const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
           ORDER BY d.next_retry_at LIMIT t.room
         ) p`
   return sql`
-    WITH ${finishedRows(sql, finished)}, open AS (
+    WITH ${finishedRows(sql, finished)}${signalled}, open AS (
       SELECT * FROM (
         SELECT s.subscription_id, s.target_url, s.secret_version,
                coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
                s.paused_until IS NOT NULL AS probe, ${roomOf(sql)} AS room
         FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
         WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
-        ${options.ids ? sql`AND s.subscription_id IN (SELECT subscription_id FROM webhook_deliveries WHERE delivery_id = ANY (${options.ids}::uuid[]))` : sql``}
+        ${options.ids ? sql`AND s.subscription_id IN (SELECT subscription_id FROM signalled)` : sql``}
       ) subscriptions
       WHERE room > 0
     ), picked AS (
@@ -157,9 +177,14 @@ const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
       ORDER BY next_retry_at, delivery_id
       LIMIT ${options.limit}
     ), within_budget AS (${withinBudget(sql, "picked", options)}), locked AS (
-      SELECT d.delivery_id FROM webhook_deliveries d JOIN within_budget w ON w.delivery_id = d.delivery_id
+      -- Each locked through its primary key (see byId), and checked on the version locked:
+      -- one another claimer updated meanwhile is read as it is now.
+      SELECT d.delivery_id FROM within_budget w CROSS JOIN LATERAL (
+        SELECT d.delivery_id, d.status, d.next_retry_at, d.lease_expires_at FROM webhook_deliveries d
+        WHERE d.delivery_id = w.delivery_id
+        LIMIT 1 FOR UPDATE OF d SKIP LOCKED
+      ) d
       WHERE ${due}
-      FOR UPDATE OF d SKIP LOCKED
     )
     UPDATE webhook_deliveries d
     SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
@@ -190,16 +215,16 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
 
 export const renewLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
   ids.length === 0 ? Effect.succeed(0) : sql`
-    UPDATE webhook_deliveries SET lease_expires_at = now() + ${leaseSeconds}::int * interval '1 second'
-    WHERE delivery_id = ANY (${ids}::uuid[]) AND lease_owner = ${owner} AND lease_expires_at IS NOT NULL
-      AND status IN ('PENDING', 'FAILED')
-    RETURNING delivery_id`.pipe(persistence("renew leases"), Effect.map((rows) => rows.length))
+    UPDATE webhook_deliveries d SET lease_expires_at = now() + ${leaseSeconds}::int * interval '1 second'
+    WHERE d.delivery_id = ANY (${ids}::uuid[]) AND d.lease_owner = ${owner} AND d.lease_expires_at IS NOT NULL
+      AND ${waitingById(sql)}
+    RETURNING d.delivery_id`.pipe(persistence("renew leases"), Effect.map((rows) => rows.length))
 
 export const releaseLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string) =>
   ids.length === 0 ? Effect.succeed(0) : sql`
-    UPDATE webhook_deliveries SET lease_expires_at = NULL, lease_owner = NULL
-    WHERE delivery_id = ANY (${ids}::uuid[]) AND lease_owner = ${owner} AND status IN ('PENDING', 'FAILED')
-    RETURNING delivery_id`.pipe(persistence("release leases"), Effect.map((rows) => rows.length))
+    UPDATE webhook_deliveries d SET lease_expires_at = NULL, lease_owner = NULL
+    WHERE d.delivery_id = ANY (${ids}::uuid[]) AND d.lease_owner = ${owner} AND ${waitingById(sql)}
+    RETURNING d.delivery_id`.pipe(persistence("release leases"), Effect.map((rows) => rows.length))
 
 export const releaseExpiredLeases = (sql: SqlClient) =>
   sql`

@@ -4,6 +4,7 @@ import { storableOrNull } from "../../domain/storable.ts"
 import type { AttemptResult, OutboxMessage, Outcome, Postponement } from "../../services/DeliveryStore.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
 import { inTransaction, persistence } from "../sqlErrors.ts"
+import { waitingById } from "./waitingById.ts"
 
 /** What is kept of a receiver's answer and of an error: enough to debug, not a copy of their page. */
 const maxBodyChars = 4096
@@ -51,7 +52,7 @@ export const resultsRecorded = (
           updated_at = now()
         FROM u
         WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number - 1
-          AND d.status IN ('PENDING', 'FAILED')
+          AND ${waitingById(sql)}
         RETURNING d.delivery_id, d.subscription_id
       ), history AS (
         INSERT INTO webhook_delivery_attempts
@@ -112,7 +113,7 @@ export const record = (sql: SqlClient) =>
     FROM UNNEST(${postponed.map((p) => p.deliveryId)}::uuid[], ${postponed.map((p) => p.attemptNumber)}::int[],
                 ${postponed.map((p) => p.retryInMs)}::bigint[]) AS u(delivery_id, attempt_number, retry_in_ms)
     WHERE d.delivery_id = u.delivery_id AND d.attempt_number = u.attempt_number
-      AND d.status IN ('PENDING', 'FAILED') AND d.lease_expires_at IS NOT NULL`.pipe(
+      AND ${waitingById(sql)} AND d.lease_expires_at IS NOT NULL`.pipe(
     persistence("record postponements"),
     Effect.asVoid
   )
