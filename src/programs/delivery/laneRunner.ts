@@ -6,7 +6,7 @@ import type { DatabaseHealth } from "./health.ts"
 import type { Holdings } from "./holdings.ts"
 import { countAttempt, countDefect, countReleased } from "./metrics.ts"
 import { describeCause, supervised } from "./supervised.ts"
-import type { DeliveryTimingsShape } from "./timings.ts"
+import { type DeliveryTimingsShape, millis } from "./timings.ts"
 
 /** Deliveries claimed per round trip. */
 const claimBatch = 256
@@ -159,9 +159,22 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       Effect.tapError(deps.health.noteOutage),
       Effect.orElseSucceed(() => true)
     )
+    // While signalled deliveries wait for room, freed room is the dispatcher's: its claim by id
+    // is cheap, where the poller's looks into every active subscription (a store may have
+    // thousands) and would hold the claim gate meanwhile. The poller then claims once per
+    // interval only (due retries still go out under a steady stream of signals), or when the
+    // dispatcher leaves signalled deliveries behind (a backlog: the poller's to take).
+    const interval = millis(timings.pollInterval)
+    let lastPoll = 0
+    const dispatcherBusy = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      return now - lastPoll < interval && (yield* signals.size) > 0
+    })
     const poll = Effect.gen(function*() {
       if (room().limit <= 0) return yield* recordedOrInterval
+      if (yield* dispatcherBusy) return yield* backlogOrInterval
       const limit = room().limit
+      lastPoll = yield* Clock.currentTimeMillis
       const claimed = (yield* claim()).length
       if (claimed >= limit) return
       yield* claimed > 0 || (yield* dueAllTheSame) ? recordedOrInterval : backlogOrInterval
