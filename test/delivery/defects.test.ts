@@ -15,7 +15,7 @@ import { adminFetch, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
 import { scrapeMetrics } from "../support/metrics.ts"
 import { startReceiver } from "../support/receiver.ts"
-import { attemptRows, deliveryRow, envelope, nextRequest, publishEvents, subscribe, uniqueStore } from "../webhooks/deliveryHelpers.ts"
+import { attemptRows, deliveryRow, envelope, nextRequest, publishEvents, readSecretFromVaultNext, subscribe, uniqueStore } from "../webhooks/deliveryHelpers.ts"
 
 const prefix = `defects-${randomUUID().slice(0, 8)}`
 const topic = `${prefix}.events`
@@ -57,6 +57,7 @@ describe("defects in single attempts (real PostgreSQL and Kafka)", () => {
         const broken = yield* subscribe(storeId, `${receiver.url}/broken`, ["product.updated"])
         // An operator's mistake in Vault: the secret is there, and empty.
         yield* vault.write(`integration-service/webhook/${broken.id}`, { secret: Redacted.make("") })
+        yield* readSecretFromVaultNext(broken.id)
         const config = yield* adminFetch(`/stores/${storeId}/connectors`, {
           method: "POST",
           body: { connectorType: "explosive", displayName: "bug", eventSubscriptions: ["product.updated"] }

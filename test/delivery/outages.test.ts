@@ -25,6 +25,7 @@ import {
   expectNoMoreRequests,
   nextRequest,
   publishEvents,
+  readSecretFromVaultNext,
   storeDeliveries,
   subscribe,
   uniqueStore
@@ -104,7 +105,8 @@ describe("outages on our side (real PostgreSQL and Kafka)", () => {
       }))
       const receiver = yield* startReceiver()
       const storeId = uniqueStore()
-      yield* subscribe(storeId, `${receiver.url}/hook`).pipe(Effect.provide(app))
+      const subscription = yield* subscribe(storeId, `${receiver.url}/hook`).pipe(Effect.provide(app))
+      yield* readSecretFromVaultNext(subscription.id).pipe(Effect.provide(app))
       const before = yield* scrapeMetrics.pipe(Effect.provide(app))
 
       yield* double.setSealed(true)

@@ -45,6 +45,16 @@ export const subscribe = (storeId: string, targetUrl: string, events: ReadonlyAr
   })
 
 /** Events onto a topic, keyed by their store (so one store's events keep their order). */
+/**
+ * The instance that creates a subscription keeps its signing secret in hand; to see
+ * what an attempt does with the secret Vault holds now (changed, emptied, Vault
+ * sealed), the subscription's secret version moves on, as after a rotation made
+ * by another instance: the next attempt reads the secret from Vault.
+ */
+export const readSecretFromVaultNext = (subscriptionId: string) =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql`UPDATE webhook_subscriptions SET secret_version = secret_version + 1 WHERE subscription_id = ${subscriptionId}`)
+
 export const publishEvents = (topic: string, events: ReadonlyArray<Envelope>) =>
   Effect.flatMap(Kafka, (kafka) =>
     kafka.publish(topic, events.map((e) => ({ key: e.storeId, value: JSON.stringify(e) }))))

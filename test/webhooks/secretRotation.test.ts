@@ -21,6 +21,7 @@ import {
   makeDue,
   nextRequest,
   publishEvents,
+  readSecretFromVaultNext,
   storeDeliveries,
   subscribe,
   uniqueStore
@@ -192,7 +193,8 @@ describe("webhook signing secret rotation (real PostgreSQL and Kafka)", () => {
         const storeId = uniqueStore()
         const subscription = yield* subscribe(storeId, `${receiver.url}/hook`)
         const path = `integration-service/webhook/${subscription.id}`
-        // The secret is briefly unreadable during the first attempt.
+        // The secret is briefly unreadable in Vault during the first attempt.
+        yield* readSecretFromVaultNext(subscription.id)
         const stored = Option.getOrThrow(yield* vault.read(path))
         yield* vault.delete(path)
         yield* publishEvents(topic, [envelope(storeId)])

@@ -94,8 +94,17 @@ export class SigningSecrets extends Effect.Service<SigningSecrets>()("integratio
         return secret
       })
 
+    /**
+     * The keys of a secret this instance just stored (the subscription's row now
+     * names its version): its first deliveries sign without reading it back from
+     * Vault, which for a store's thousands of new subscriptions is as many reads.
+     */
+    const remember = (id: SubscriptionId, version: number, secret: Redacted.Redacted<string>) =>
+      keys.set(`${id}@${version}`, { current: signingKeysOf(Redacted.value(secret)), previous: Option.none() })
+
     return {
       create,
+      remember,
       rotate,
       remove: (id: SubscriptionId) => vault.delete(secretPath(id)),
       key: (id: string, version: number): Effect.Effect<SubscriptionKeys, SigningSecretMissing | SigningSecretInvalid | VaultError> =>

@@ -33,6 +33,7 @@ export class Subscriptions extends Effect.Service<Subscriptions>()("integration-
             // No subscription, no secret: Vault keeps nothing for a row that was never written.
             Effect.tapError(() => Effect.ignore(secrets.remove(id)))
           )
+          yield* secrets.remember(id, stored.secretVersion, secret)
           return SubscriptionWithSecret.make({ ...stored.subscription, signingSecret: Redacted.value(secret) })
         }),
       list: (storeId: string) => Effect.map(repo.list(storeId), (rows) => ({ items: rows.map((r) => r.subscription) })),
