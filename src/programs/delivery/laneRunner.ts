@@ -159,16 +159,18 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       Effect.tapError(deps.health.noteOutage),
       Effect.orElseSucceed(() => true)
     )
-    // While signalled deliveries wait for room, freed room is the dispatcher's: its claim by id
-    // is cheap, where the poller's looks into every active subscription (a store may have
-    // thousands) and would hold the claim gate meanwhile. The poller then claims once per
-    // interval only (due retries still go out under a steady stream of signals), or when the
-    // dispatcher leaves signalled deliveries behind (a backlog: the poller's to take).
+    // While signalled deliveries wait for room and the dispatcher takes all it is given, freed
+    // room is the dispatcher's: its claim by id is cheap, where the poller's looks into every
+    // active subscription (a store may have thousands) and would hold the claim gate meanwhile.
+    // The poller then claims once per interval only (due retries still go out under a steady
+    // stream of signals). Once the dispatcher leaves some behind (a backlog), they are the
+    // poller's, claimed as room frees.
     const interval = millis(timings.pollInterval)
     let lastPoll = 0
+    let backlogLeft = false
     const dispatcherBusy = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      return now - lastPoll < interval && (yield* signals.size) > 0
+      return !backlogLeft && now - lastPoll < interval && (yield* signals.size) > 0
     })
     const poll = Effect.gen(function*() {
       if (room().limit <= 0) return yield* recordedOrInterval
@@ -194,7 +196,8 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       // Short of what was signalled: a backlog only if some are left due (the poller may have taken them).
       const taken = new Set(claimed.map((c) => c.delivery_id))
       const left = ids.filter((id) => !taken.has(id))
-      if (left.length > 0 && (yield* store.anyDue(lane.lane, left).pipe(Effect.orElseSucceed(() => true)))) {
+      backlogLeft = left.length > 0 && (yield* store.anyDue(lane.lane, left).pipe(Effect.orElseSucceed(() => true)))
+      if (backlogLeft) {
         yield* backlogFound.offer(undefined)
         yield* Effect.sleep(backlogPause)
         // What was let go meanwhile is the poller's too.
