@@ -140,7 +140,7 @@ export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"], ids?: Rea
  * endpoint's breaker is open its deliveries wait, but for one probe at a time
  * (its result on record before the next) once the probe's time has come.
  */
-const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
+export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   const finished = options.finished ?? []
   const due = dueRow(sql)
   // Signalled new deliveries are found by id (primary key), and only their subscriptions are
@@ -213,12 +213,18 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
     WHERE d.delivery_id = w.delivery_id
     ${returning(sql)}`
 
-export const renewLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
-  ids.length === 0 ? Effect.succeed(0) : sql`
+export const renewal = (sql: SqlClient, ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
+  sql`
     UPDATE webhook_deliveries d SET lease_expires_at = now() + ${leaseSeconds}::int * interval '1 second'
     WHERE d.delivery_id = ANY (${ids}::uuid[]) AND d.lease_owner = ${owner} AND d.lease_expires_at IS NOT NULL
       AND ${waitingById(sql)}
-    RETURNING d.delivery_id`.pipe(persistence("renew leases"), Effect.map((rows) => rows.length))
+    RETURNING d.delivery_id`
+
+export const renewLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string, leaseSeconds: number) =>
+  ids.length === 0 ? Effect.succeed(0) : renewal(sql, ids, owner, leaseSeconds).pipe(
+    persistence("renew leases"),
+    Effect.map((rows) => rows.length)
+  )
 
 export const releaseLeases = (sql: SqlClient) => (ids: ReadonlyArray<string>, owner: string) =>
   ids.length === 0 ? Effect.succeed(0) : sql`
