@@ -15,6 +15,9 @@ export interface MemberSettings {
 }
 
 /** One kafkajs consumer for a fixed topic set; the scope's close stops it gracefully. */
+/** The least time between two offset commits of one member. */
+const commitSpacing = "100 millis"
+
 export const startMember = <E, R>(
   kafka: KafkaJs,
   settings: MemberSettings,
@@ -203,7 +206,11 @@ export const startMember = <E, R>(
       catch: (e) => new KafkaError({ operation: "consume", reason: errorText(e) })
     })
     // A commit under way finishes before the scope's close commits what is left.
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(commitWanted.take, Effect.uninterruptible(commitPending))))
+    // At most one commit per commitSpacing: a busy partition's batches share one request
+    // instead of one each, and a crash consumes that much again at most (a no-op).
+    yield* Effect.forkScoped(Effect.forever(
+      commitWanted.take.pipe(Effect.zipRight(Effect.uninterruptible(commitPending)), Effect.zipRight(Effect.sleep(commitSpacing)))
+    ))
     // run() also resolves when the first join crashed; GROUP_JOIN is the real signal.
     yield* Effect.raceFirst(Deferred.await(joined), Deferred.await(crashed))
     return { crashed }
