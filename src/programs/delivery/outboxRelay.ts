@@ -13,7 +13,7 @@ export interface RelayDeps {
 }
 
 /** The least time between two woken rounds. */
-const roundSpacing = "20 millis"
+const roundSpacing = "100 millis"
 
 const byTopic = (messages: ReadonlyArray<RelayedMessage>) => Record.toEntries(Arr.groupBy(messages, (m) => m.topic))
 
