@@ -55,6 +55,7 @@ describe("live configuration", () => {
       expect(config.otlpEndpoint).toEqual(Option.some("http://collector:4318"))
       expect(config.kafka.eventTopics.test("orders")).toBe(true)
       expect(config.kafka.eventTopics.test("audit")).toBe(false)
+      expect(config.databasePreparedStatements).toBe(false)
       expect(config.webhook).toEqual({
         timeoutMs: 2500,
         allowInsecureTargets: true,
@@ -71,7 +72,8 @@ describe("live configuration", () => {
         WEBHOOK_ALLOW_INSECURE_TARGETS: "true",
         WEBHOOK_BREAKER_FAILURES: "5",
         WEBHOOK_BREAKER_PROBE_SECONDS: "30",
-        WEBHOOK_DISABLE_AFTER_HOURS: "48"
+        WEBHOOK_DISABLE_AFTER_HOURS: "48",
+        DATABASE_PREPARED_STATEMENTS: "false"
       }))
     ))
 
@@ -89,6 +91,7 @@ describe("live configuration", () => {
     ["admin.token", { ...complete, "integration-service": { "db.url": "jdbc:postgresql://h/db" } }, {}],
     ["PORT", complete, { PORT: "http" }],
     ["KAFKA_EVENT_TOPICS", complete, { KAFKA_EVENT_TOPICS: "(" }],
+    ["DATABASE_PREPARED_STATEMENTS", complete, { DATABASE_PREPARED_STATEMENTS: "sometimes" }],
     // An admin token of fewer than 32 characters, from Vault or the environment; an empty one most of all.
     ["admin.token", { ...complete, "integration-service": { ...complete["integration-service"], "admin.token": "admin-secret" } }, {}],
     ["admin.token", complete, { ADMIN_TOKEN: "" }],
@@ -103,6 +106,11 @@ describe("live configuration", () => {
       expect(line).not.toContain("admin-secret")
       expect(line).not.toContain("x".repeat(31))
     }).pipe(Effect.provide(secrets(vault)), Effect.provide(withEnv(env))))
+
+  it.effect("statements are prepared unless DATABASE_PREPARED_STATEMENTS says false", () =>
+    Effect.gen(function*() {
+      expect((yield* makeAppConfigLive).databasePreparedStatements).toBe(true)
+    }).pipe(Effect.provide(secrets(complete)), Effect.provide(withEnv({}))))
 
   it.effect("an admin token of exactly 32 characters is accepted", () =>
     Effect.gen(function*() {

@@ -50,6 +50,7 @@ const envSettings = Config.all({
   eventMaxBytes: between("EVENT_MAX_BYTES", 1024, 100_000_000, 1024 * 1024),
   eventMaxDepth: between("EVENT_MAX_DEPTH", 2, 1000, 64),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  databasePreparedStatements: Config.boolean("DATABASE_PREPARED_STATEMENTS").pipe(Config.withDefault(true)),
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
   adminToken: Config.option(Config.redacted("ADMIN_TOKEN"))

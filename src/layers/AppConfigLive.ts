@@ -99,6 +99,7 @@ export const makeAppConfigLive = Effect.gen(function*() {
     mode: "live",
     port: env.port,
     databaseUrl,
+    databasePreparedStatements: env.databasePreparedStatements,
     kafka: kafkaSettingsOf(env, brokers),
     adminToken,
     otlpEndpoint,

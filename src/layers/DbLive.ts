@@ -7,6 +7,8 @@ import { PreparingClient } from "./db/preparedStatements.ts"
 
 export interface DbLiveOptions {
   readonly maxConnections?: number
+  /** Default true (see AppConfigShape.databasePreparedStatements). */
+  readonly preparedStatements?: boolean
 }
 
 const connectTimeout = Duration.seconds(10)
@@ -14,7 +16,7 @@ const applicationName = "integration-service"
 
 /**
  * The pool, its connections made by PreparingClient (statements run again and
- * again are prepared), checked with one query before the service goes on, as
+ * again are prepared) unless told otherwise, checked with one query before the service goes on, as
  * `@effect/sql-pg`'s own pool is: an unreachable database fails start-up
  * within the connect timeout.
  */
@@ -23,7 +25,7 @@ const pool = (url: Redacted.Redacted<string>, options: DbLiveOptions) =>
     Effect.gen(function*() {
       const made = new Pg.Pool({
         connectionString: Redacted.value(url),
-        Client: PreparingClient,
+        Client: options.preparedStatements === false ? Pg.Client : PreparingClient,
         max: options.maxConnections ?? 10,
         connectionTimeoutMillis: Duration.toMillis(connectTimeout),
         idleTimeoutMillis: 30_000,
@@ -51,5 +53,6 @@ export const makeDbLive = (url: Redacted.Redacted<string>, options: DbLiveOption
   PgClient.layerFromPool({ acquire: pool(url, options), applicationName })
 
 export const DbLive = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) => makeDbLive(config.databaseUrl))
+  Effect.map(AppConfig, (config) =>
+    makeDbLive(config.databaseUrl, { preparedStatements: config.databasePreparedStatements ?? true }))
 )

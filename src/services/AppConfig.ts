@@ -7,6 +7,12 @@ export interface AppConfigShape {
   readonly port: number
   /** A `postgres://` URL (credentials included, hence redacted). */
   readonly databaseUrl: Redacted.Redacted<string>
+  /**
+   * Statements run again and again are prepared on the server (default). Off for a
+   * connection pooler that cannot keep them across transactions (PgBouncer in
+   * transaction mode before 1.21).
+   */
+  readonly databasePreparedStatements?: boolean
   readonly kafka: {
     readonly brokers: ReadonlyArray<string>
     readonly clientId: string
