@@ -1,33 +1,39 @@
 import { createHash } from "node:crypto"
 import Pg from "pg"
 
-/** A statement's text is prepared once it has been run this many times (the engine's run thousands). */
-const preparedAfter = 3
-
-/** At most this many texts are ever prepared: a text built per call (a list of placeholders) is not worth it. */
-const maxPrepared = 500
-
-/** Texts counted so far (bounded like the prepared ones, so a stream of one-off texts costs nothing lasting). */
-const maxCounted = 5_000
-
-const counts = new Map<string, number>()
-const names = new Map<string, string>()
-
-/** The server-side name of a text worth preparing, or undefined (sent unnamed, parsed and planned anew). */
-export const statementName = (text: string): string | undefined => {
-  const known = names.get(text)
-  if (known !== undefined) return known
-  if (names.size >= maxPrepared) return undefined
-  const seen = (counts.get(text) ?? 0) + 1
-  if (seen < preparedAfter) {
-    if (counts.size < maxCounted) counts.set(text, seen)
-    return undefined
-  }
-  counts.delete(text)
-  const name = `is_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`
-  names.set(text, name)
-  return name
+export interface StatementNaming {
+  /** A text is prepared once it has been run this many times (the engine's run thousands). */
+  readonly preparedAfter: number
+  /** At most this many texts are ever prepared: a text built per call (a list of placeholders) is not worth it. */
+  readonly maxPrepared: number
+  /** Texts counted so far, bounded too, so a stream of one-off texts costs nothing lasting. */
+  readonly maxCounted: number
 }
+
+const defaultNaming: StatementNaming = { preparedAfter: 3, maxPrepared: 500, maxCounted: 5_000 }
+
+/** Names texts worth preparing: the server-side name, or undefined (sent unnamed, parsed and planned anew). */
+export const makeStatementNames = (naming: StatementNaming = defaultNaming) => {
+  const counts = new Map<string, number>()
+  const names = new Map<string, string>()
+  return (text: string): string | undefined => {
+    const known = names.get(text)
+    if (known !== undefined) return known
+    if (names.size >= naming.maxPrepared) return undefined
+    const seen = (counts.get(text) ?? 0) + 1
+    if (seen < naming.preparedAfter) {
+      if (counts.size < naming.maxCounted) counts.set(text, seen)
+      return undefined
+    }
+    counts.delete(text)
+    const name = `is_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`
+    names.set(text, name)
+    return name
+  }
+}
+
+/** The process's naming: names are per text, so every connection prepares a text under the same one. */
+export const statementName = makeStatementNames()
 
 type QueryCallback = (err: Error, result: Pg.QueryResult) => void
 
