@@ -31,6 +31,9 @@ const between = (name: string, min: number, max: number, fallback: number) =>
   )
 
 /** Settings that only ever come from the environment, in live and dev mode alike. */
+/** DATABASE_PREPARED_STATEMENTS (default true): read by the service's settings and by one-off commands alike. */
+export const preparedStatementsSetting = Config.boolean("DATABASE_PREPARED_STATEMENTS").pipe(Config.withDefault(true))
+
 const envSettings = Config.all({
   // 0 lets the OS pick a free port (tests).
   port: Config.integer("PORT").pipe(
@@ -50,7 +53,7 @@ const envSettings = Config.all({
   eventMaxBytes: between("EVENT_MAX_BYTES", 1024, 100_000_000, 1024 * 1024),
   eventMaxDepth: between("EVENT_MAX_DEPTH", 2, 1000, 64),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
-  databasePreparedStatements: Config.boolean("DATABASE_PREPARED_STATEMENTS").pipe(Config.withDefault(true)),
+  databasePreparedStatements: preparedStatementsSetting,
   kafkaBrokers: Config.option(Config.nonEmptyString("KAFKA_BROKERS")),
   otlpEndpoint: Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
   adminToken: Config.option(Config.redacted("ADMIN_TOKEN"))

@@ -2,6 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
 import { AppConfigDev } from "./AppConfigDev.ts"
 import { AppConfigLive } from "./AppConfigLive.ts"
+import { preparedStatementsSetting } from "./AppConfigEnv.ts"
 import { CryptoPrimitivesNode } from "./CryptoPrimitivesNode.ts"
 import { DbDev } from "./DbDev.ts"
 import { DbLive, makeDbLive } from "./DbLive.ts"
@@ -36,12 +37,14 @@ export const LiveInfra = Layer.mergeAll(
 
 /**
  * Only the database, for one-off commands (`migrate`): `DATABASE_URL` when set,
- * else Vault's `db.*` settings.
+ * else Vault's `db.*` settings; DATABASE_PREPARED_STATEMENTS either way.
  */
+const dbOnlySettings = Config.all([Config.option(Config.redacted("DATABASE_URL")), preparedStatementsSetting])
+
 export const LiveDbOnly = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.redacted("DATABASE_URL")), (url) =>
+  Effect.map(dbOnlySettings, ([url, preparedStatements]) =>
     Option.match(url, {
-      onSome: (url) => makeDbLive(url, { maxConnections: 2 }),
+      onSome: (url) => makeDbLive(url, { maxConnections: 2, preparedStatements }),
       onNone: () => DbLive.pipe(Layer.provide(ConfigLive))
     }))
 )

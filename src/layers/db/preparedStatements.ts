@@ -33,7 +33,7 @@ export const makeStatementNames = (naming: StatementNaming = defaultNaming) => {
 }
 
 /** The process's naming: names are per text, so every connection prepares a text under the same one. */
-export const statementName = makeStatementNames()
+const statementName = makeStatementNames()
 
 type QueryCallback = (err: Error, result: Pg.QueryResult) => void
 

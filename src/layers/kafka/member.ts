@@ -14,10 +14,10 @@ export interface MemberSettings {
   readonly handlerRetry: Schedule.Schedule<unknown, unknown>
 }
 
-/** One kafkajs consumer for a fixed topic set; the scope's close stops it gracefully. */
 /** The least time between two offset commits of one member. */
 const commitSpacing = "100 millis"
 
+/** One kafkajs consumer for a fixed topic set; the scope's close stops it gracefully. */
 export const startMember = <E, R>(
   kafka: KafkaJs,
   settings: MemberSettings,
