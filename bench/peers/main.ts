@@ -57,6 +57,7 @@ import { type Row, runScenario, skippedRow } from "./measure.ts"
 import { breakdownLines, ledgerLines, resultTable } from "./report.ts"
 import { scenarios } from "./scenarios.ts"
 import { OWN_KAFKA_PORT, settings, type SystemName } from "./settings.ts"
+import { checkTargets, targetLines } from "./targets.ts"
 import { startBullmq } from "./systems/bullmq.ts"
 import { startGraphileWorker } from "./systems/graphileWorker.ts"
 import { startPgBoss } from "./systems/pgBoss.ts"
@@ -116,7 +117,7 @@ const main = async () => {
         if (isCleaningUp()) return
         if (!system.supports(scenario)) continue
         if (wallNow() > stopBy - 15_000) {
-          if (!scenario.hidden) rows.push(skippedRow(system.name, scenario.label, "skipped: the run's time is up"))
+          if (!scenario.hidden) rows.push(skippedRow(system.name, scenario.label, "skipped: the run's time is up", scenario.key))
           continue
         }
         progress(`${system.name}: ${scenario.label}`)
@@ -148,6 +149,9 @@ const main = async () => {
     "(ceiling: request round trip); last at: first produce → last receipt; peak RSS and CPU: the worker process",
     "(ceiling: the client); store CPU: its database's PostgreSQL backends / Redis / the Kafka broker and Vault double.",
     "",
+    ...(settings.systems.includes("service")
+      ? ["the service's targets (README, Benchmarks):", ...targetLines(checkTargets(rows)).map((l) => `  ${l}`), ""]
+      : []),
     "ledger (produced = delivered + pending + failed):",
     ...ledgerLines(rows).map((l) => `  ${l}`),
     "",

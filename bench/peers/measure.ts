@@ -15,6 +15,8 @@ import type { SystemUnderTest } from "./systems/types.ts"
 export interface Row {
   readonly system: string
   readonly scenario: string
+  /** The scenario's key (steady_500, burst, …; see ./scenarios.ts); absent on a system's failure row and the ceiling's. */
+  readonly key?: string
   /** Deliveries that reached the receiver (distinct). */
   readonly delivered: number
   readonly produced: number
@@ -34,9 +36,10 @@ export interface Row {
   readonly breakdown?: string
 }
 
-export const skippedRow = (system: string, scenario: string, note: string): Row => ({
+export const skippedRow = (system: string, scenario: string, note: string, key?: string): Row => ({
   system,
   scenario,
+  ...(key === undefined ? {} : { key }),
   delivered: 0,
   produced: 0,
   rate: Number.NaN,
@@ -155,6 +158,7 @@ export const runScenario = async (
   return {
     system: system.name,
     scenario: scenario.label,
+    key: scenario.key,
     delivered,
     produced,
     rate: delivered / seconds,
