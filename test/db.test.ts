@@ -57,7 +57,9 @@ const checkSchema = Effect.gen(function*() {
     // Due deliveries: per subscription for webhook claims, table-wide for connector runs.
     "webhook_deliveries_subscription_waiting_idx",
     "webhook_deliveries_connector_due_idx",
-    "webhook_deliveries_subscription_event_key",
+    // One delivery per event per subscription, and per event per connector config (each its own kind's rows only).
+    "webhook_deliveries_subscription_event_idx",
+    "webhook_deliveries_config_event_idx",
     "api_credentials_client_id_key"
   ]))
 })

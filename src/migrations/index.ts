@@ -15,6 +15,7 @@ import webhookBreaker from "./0013_webhook_breaker.ts"
 import webhookInFlightCount from "./0014_webhook_in_flight_count.ts"
 import claimIndexes from "./0015_claim_indexes.ts"
 import hotClaims from "./0016_hot_claims.ts"
+import partialEventKeys from "./0017_partial_event_keys.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -33,5 +34,6 @@ export const loader = Migrator.fromRecord({
   "0013_webhook_breaker": webhookBreaker,
   "0014_webhook_in_flight_count": webhookInFlightCount,
   "0015_claim_indexes": claimIndexes,
-  "0016_hot_claims": hotClaims
+  "0016_hot_claims": hotClaims,
+  "0017_partial_event_keys": partialEventKeys
 })
