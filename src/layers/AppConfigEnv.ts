@@ -30,10 +30,10 @@ const between = (name: string, min: number, max: number, fallback: number) =>
     Config.withDefault(fallback)
   )
 
-/** Settings that only ever come from the environment, in live and dev mode alike. */
 /** DATABASE_PREPARED_STATEMENTS (default true): read by the service's settings and by one-off commands alike. */
 export const preparedStatementsSetting = Config.boolean("DATABASE_PREPARED_STATEMENTS").pipe(Config.withDefault(true))
 
+/** Settings that only ever come from the environment, in live and dev mode alike. */
 const envSettings = Config.all({
   // 0 lets the OS pick a free port (tests).
   port: Config.integer("PORT").pipe(

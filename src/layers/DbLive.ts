@@ -14,6 +14,9 @@ export interface DbLiveOptions {
 const connectTimeout = Duration.seconds(10)
 const applicationName = "integration-service"
 
+/** Ends the pool; one that cannot end cleanly (already ended, a socket gone) is left to the process. */
+const closed = (made: Pg.Pool) => Effect.tryPromise(() => made.end()).pipe(Effect.ignore)
+
 /**
  * The pool, its connections made by PreparingClient (statements run again and
  * again are prepared) unless told otherwise, checked with one query before the service goes on, as
@@ -41,11 +44,11 @@ const pool = (url: Redacted.Redacted<string>, options: DbLiveOptions) =>
           duration: connectTimeout,
           onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
         }),
-        Effect.tapError(() => Effect.promise(() => made.end()))
+        Effect.tapError(() => closed(made))
       )
       return made
     }),
-    (made) => Effect.promise(() => made.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+    (made) => closed(made).pipe(Effect.interruptible, Effect.timeoutOption(1000))
   )
 
 /** PostgreSQL through `@effect/sql-pg` on a `pg` pool of our own. */
