@@ -145,14 +145,18 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       })
     )
 
-    // Polls again at once while it fills its batch (a backlog), else when the writer has
-    // recorded results (their leases are free again) or after pollInterval, whichever comes
-    // first. A claim can come back short with deliveries due (their subscriptions at their
+    // Polls again at once while it fills its batch (a backlog), else when room is freed
+    // (and claimGather more has passed) or after pollInterval, whichever comes first. A claim can come back short with deliveries due (their subscriptions at their
     // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
     // When a claim took nothing and nothing is due, freed room is of no use to the poller (each
     // wake-up would be one more empty claim): it waits for its interval or for the dispatcher
     // to report a backlog.
-    const recordedOrInterval = deps.roomFreed.poller.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
+    const gather = millis(timings.claimGather)
+    const recordedOrInterval = deps.roomFreed.poller.take.pipe(
+      Effect.zipRight(gather > 0 ? Effect.sleep(gather) : Effect.void),
+      Effect.timeout(timings.pollInterval),
+      Effect.ignore
+    )
     const backlogFound = yield* Queue.sliding<void>(1)
     const backlogOrInterval = backlogFound.take.pipe(Effect.timeout(timings.pollInterval), Effect.ignore)
     const dueAllTheSame = store.anyDue(lane.lane).pipe(

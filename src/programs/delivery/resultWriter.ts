@@ -150,9 +150,19 @@ export const runResultWriter = (deps: WriterDeps) =>
         yield* store.releaseLeases([idOf(outcome)], deps.owner).pipe(Effect.ignore)
       })
 
-    // A batch taken off the queue is written even when shutdown interrupts the writer.
+    // What else is finished within writeGather goes into the same transaction (fewer, larger writes).
+    const gather = millis(deps.timings.writeGather)
+    const gatherMore = (first: Chunk.Chunk<Entry>) =>
+      gather === 0 || Chunk.size(first) >= writeBatch ? Effect.succeed(first) : Effect.sleep(gather).pipe(
+        Effect.zipRight(queue.takeUpTo(writeBatch - Chunk.size(first))),
+        Effect.map((more) => Chunk.appendAll(first, more))
+      )
+
+    // A batch taken off the queue is written even when shutdown interrupts the writer
+    // (the gathering wait included: only the wait for a first outcome may be interrupted).
     const step = Effect.uninterruptibleMask((restore) =>
       restore(queue.takeBetween(1, writeBatch)).pipe(
+        Effect.flatMap(gatherMore),
         Effect.flatMap((batch) => writeAll(Chunk.toReadonlyArray(batch), restore))
       )
     )

@@ -13,6 +13,14 @@ export interface DeliveryTimingsShape {
   readonly renewInterval: Duration.DurationInput
   /** How often expired claims (their holder died) are released. */
   readonly sweepInterval: Duration.DurationInput
+  /**
+   * While a lane has a backlog, room frees one finished attempt at a time: its poller, woken
+   * by freed room, waits this long for more before claiming, so that one claim takes many
+   * (fewer, larger statements; the store's CPU per delivery is what bounds a burst).
+   */
+  readonly claimGather: Duration.DurationInput
+  /** The result writer waits this long after a batch's first outcome for more to write with it. */
+  readonly writeGather: Duration.DurationInput
   /** How often the outbox is relayed to Kafka when nothing signals it. */
   readonly outboxInterval: Duration.DurationInput
   /** Webhook attempts in flight at once (per instance), and how long a webhook claim holds. */
@@ -38,6 +46,8 @@ export const defaultDeliveryTimings: DeliveryTimingsShape = {
   pollInterval: "1 second",
   renewInterval: "3 seconds",
   sweepInterval: "2 seconds",
+  claimGather: "5 millis",
+  writeGather: "10 millis",
   outboxInterval: "1 second",
   webhookConcurrency: 128,
   // Renewed every 3 s: a dead instance's claims come back within ~10 s (+ a sweep, + a poll).
