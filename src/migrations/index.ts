@@ -16,6 +16,7 @@ import webhookInFlightCount from "./0014_webhook_in_flight_count.ts"
 import claimIndexes from "./0015_claim_indexes.ts"
 import hotClaims from "./0016_hot_claims.ts"
 import partialEventKeys from "./0017_partial_event_keys.ts"
+import inFlightOnInsert from "./0018_in_flight_on_insert.ts"
 
 /** Every migration, in order: `{id}_{name}` keys as the Migrator expects. */
 export const loader = Migrator.fromRecord({
@@ -35,5 +36,6 @@ export const loader = Migrator.fromRecord({
   "0014_webhook_in_flight_count": webhookInFlightCount,
   "0015_claim_indexes": claimIndexes,
   "0016_hot_claims": hotClaims,
-  "0017_partial_event_keys": partialEventKeys
+  "0017_partial_event_keys": partialEventKeys,
+  "0018_in_flight_on_insert": inFlightOnInsert
 })

@@ -140,8 +140,25 @@ export interface NewDelivery {
   readonly lane: Lane
 }
 
+/**
+ * Room the webhook lane gives a fan-out to claim its new deliveries as they
+ * are inserted (leased to `owner` in the same statement, no claim round trip):
+ * at most `limit` of them, within `maxBytes` (the first always fits), and no
+ * more per subscription than its in-flight limit leaves. Subscriptions whose
+ * breaker is open are never claimed this way (their probe goes out alone).
+ */
+export interface IntakeClaim {
+  readonly limit: number
+  readonly maxBytes: number
+  readonly leaseSeconds: number
+  readonly owner: string
+}
+
 export interface FanOutResult {
+  /** Every delivery created, the claimed ones included. */
   readonly created: ReadonlyArray<NewDelivery>
+  /** Those of them claimed as they were inserted (given an IntakeClaim), ready to attempt. */
+  readonly claimed: ReadonlyArray<ClaimedDelivery>
   /** Per event (same order): whether at least one active subscription or config matched it. */
   readonly matched: ReadonlyArray<boolean>
 }
@@ -241,9 +258,13 @@ export interface DeliveryStoreShape {
   /**
    * One delivery per matching active webhook subscription and connector
    * config of each event's store, for a whole batch in one statement; a
-   * re-consumed event creates nothing new.
+   * re-consumed event creates nothing new. Given `claim`, webhook deliveries
+   * that fit its room are inserted claimed (see IntakeClaim).
    */
-  readonly createForEvents: (events: ReadonlyArray<EventEnvelope>) => Effect.Effect<FanOutResult, PersistenceError>
+  readonly createForEvents: (
+    events: ReadonlyArray<EventEnvelope>,
+    claim?: IntakeClaim
+  ) => Effect.Effect<FanOutResult, PersistenceError>
   /** Claims due deliveries of one lane (`FOR UPDATE SKIP LOCKED` plus a lease). */
   readonly claim: (options: ClaimOptions) => Effect.Effect<ReadonlyArray<ClaimedDelivery>, PersistenceError>
   /**

@@ -1,56 +1,146 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
-import type { FanOutResult, NewDelivery } from "../../services/DeliveryStore.ts"
+import type { ClaimedDelivery, FanOutResult, IntakeClaim, NewDelivery } from "../../services/DeliveryStore.ts"
+import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8")
+
+/** A delivery claimed as it was inserted: what its first attempt needs (the rest is a new delivery's). */
+const ClaimedAtIntake = Schema.Struct({
+  id: Schema.String,
+  subscription_id: Schema.String,
+  store_id: Schema.String,
+  event_type: Schema.String,
+  occurred_at: Schema.NullOr(Schema.String),
+  /** jsonb as `pg` parses it, as a claim reads it: compact JSON again is the exact bytes of every attempt. */
+  body: Schema.Unknown,
+  target_url: Schema.NullOr(Schema.String),
+  secret_version: Schema.NullOr(Schema.Number),
+  previous_secret_active: Schema.Boolean,
+  payload_bytes: Schema.Number
+})
+const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedAtIntake))
+
+interface FanOutRow {
+  readonly kind: "created" | "claimed" | "matched"
+  readonly id: string
+  readonly is_connector: boolean
+}
+
+/**
+ * Whether each target is inserted claimed (`leased`). Given room: a webhook
+ * target fits while its subscription (breaker closed) has in-flight room left
+ * for it, its events in order; of those that fit, the first `limit` are
+ * leased while their payloads stay within `maxBytes` (the first always does).
+ */
+const leasedTargets = (sql: SqlClient, claim: IntakeClaim | undefined) =>
+  claim === undefined ? sql`SELECT t.*, false AS leased FROM targets t` : sql`
+    SELECT r.*, r.fits AND row_number() OVER w <= ${claim.limit}
+                AND sum(r.payload_bytes) OVER w - r.payload_bytes < ${claim.maxBytes} AS leased
+    FROM (
+      SELECT t.*, t.room > 0 AND row_number() OVER (PARTITION BY t.subscription_id ORDER BY t.n) <= t.room AS fits
+      FROM targets t
+    ) r
+    WINDOW w AS (PARTITION BY r.fits ORDER BY r.n, r.subscription_id ROWS UNBOUNDED PRECEDING)`
 
 /**
  * One delivery per matching active webhook subscription and per matching
  * active connector config of each event's store, for a whole batch of events
  * in one statement (one round trip). The unique (subscription_id, event_id)
- * and (config_id, event_id) keys make a re-consumed event a no-op. Answers the
- * deliveries created and, per event, whether anything matched it (the ledger's
- * matched/unmatched counts).
+ * and (config_id, event_id) keys make a re-consumed event a no-op. Given
+ * `claim`, the webhook deliveries that fit its room are inserted leased to its
+ * owner (their subscriptions' in-flight counts follow by trigger, migration
+ * 0018) and come back with what their first attempt needs. Answers the
+ * deliveries created, those claimed, and, per event, whether anything matched
+ * it (the ledger's matched/unmatched counts).
  */
-export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventEnvelope>) => {
-  if (events.length === 0) return Effect.succeed<FanOutResult>({ created: [], matched: [] })
+export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventEnvelope>, claim?: IntakeClaim) => {
+  if (events.length === 0) return Effect.succeed<FanOutResult>({ created: [], claimed: [], matched: [] })
   const payloads = events.map((e) => JSON.stringify(e))
-  return sql<{ kind: "created" | "matched"; id: string; is_connector: boolean }>`
+  const lease = claim === undefined
+    ? sql`NULL::timestamptz, NULL::text`
+    : sql`CASE WHEN leased THEN now() + ${claim.leaseSeconds}::int * interval '1 second' END,
+          CASE WHEN leased THEN ${claim.owner}::text END`
+  return sql<FanOutRow>`
     WITH e AS (
       SELECT * FROM UNNEST(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.eventType)}::text[],
                            ${events.map((e) => e.storeId)}::text[], ${payloads}::text[],
                            ${payloads.map(utf8Bytes)}::int[]) WITH ORDINALITY
         AS e(event_id, event_type, store_id, payload, payload_bytes, n)
     ), targets AS (
-      SELECT e.*, s.subscription_id, NULL::uuid AS config_id
+      SELECT e.*, s.subscription_id, NULL::uuid AS config_id,
+             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight ELSE 0 END AS room
       FROM e JOIN webhook_subscriptions s
         ON s.store_id = e.store_id AND s.is_active AND (e.event_type = ANY (s.events) OR '*' = ANY (s.events))
       UNION ALL
-      SELECT e.*, NULL::uuid, c.config_id
+      SELECT e.*, NULL::uuid, c.config_id, 0
       FROM e JOIN connector_configs c
         ON c.store_id = e.store_id AND c.is_active AND e.event_type = ANY (c.event_subscriptions)
-    ), inserted AS (
+    ), leased AS (${leasedTargets(sql, claim)}), inserted AS (
       INSERT INTO webhook_deliveries
-        (delivery_id, subscription_id, config_id, store_id, event_type, event_id, event_payload, payload_bytes, next_retry_at)
-      SELECT gen_random_uuid(), subscription_id, config_id, store_id, event_type, event_id, payload::jsonb, payload_bytes, now()
-      FROM targets
+        (delivery_id, subscription_id, config_id, store_id, event_type, event_id, event_payload, payload_bytes, next_retry_at,
+         lease_expires_at, lease_owner)
+      SELECT gen_random_uuid(), subscription_id, config_id, store_id, event_type, event_id, payload::jsonb, payload_bytes, now(),
+             ${lease}
+      FROM leased
       ON CONFLICT DO NOTHING
-      RETURNING delivery_id, config_id IS NOT NULL AS is_connector
+      RETURNING delivery_id, subscription_id, config_id, store_id, event_type, event_payload, payload_bytes,
+                lease_expires_at IS NOT NULL AS claimed
     )
-    SELECT 'created' AS kind, delivery_id::text AS id, is_connector FROM inserted
+    SELECT CASE WHEN i.claimed THEN 'claimed' ELSE 'created' END AS kind, i.delivery_id::text AS id,
+           i.config_id IS NOT NULL AS is_connector, i.subscription_id::text AS subscription_id, i.store_id, i.event_type,
+           CASE WHEN i.claimed THEN i.event_payload ->> 'occurredAt' END AS occurred_at,
+           CASE WHEN i.claimed THEN i.event_payload END AS body,
+           s.target_url, s.secret_version, coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
+           i.payload_bytes
+    FROM inserted i LEFT JOIN webhook_subscriptions s ON i.claimed AND s.subscription_id = i.subscription_id
     UNION ALL
-    SELECT DISTINCT 'matched', n::text, false FROM targets`.pipe(
+    SELECT DISTINCT 'matched', n::text, false, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text,
+           NULL::int, false, NULL::int
+    FROM targets`.pipe(
     persistence("fan-out"),
-    Effect.map((rows) => {
+    Effect.flatMap((rows) => {
       const matched = events.map(() => false)
       const created: Array<NewDelivery> = []
+      const claimedRows: Array<FanOutRow> = []
       for (const row of rows) {
-        if (row.kind === "created") created.push({ deliveryId: row.id, lane: row.is_connector ? "connector" : "webhook" })
-        else matched[Number(row.id) - 1] = true
+        if (row.kind === "matched") {
+          matched[Number(row.id) - 1] = true
+          continue
+        }
+        created.push({ deliveryId: row.id, lane: row.is_connector ? "connector" : "webhook" })
+        if (row.kind === "claimed") claimedRows.push(row)
       }
-      return { created, matched }
+      return claimedRows.length === 0
+        ? Effect.succeed<FanOutResult>({ created, claimed: [], matched })
+        : decodeClaimed(claimedRows).pipe(
+          Effect.mapError(() =>
+            new PersistenceError({ kind: "Rejected", operation: "fan-out", detail: "unexpected row shape" })
+          ),
+          Effect.map((decoded): FanOutResult => ({ created, claimed: decoded.map(asClaimed), matched }))
+        )
     })
   )
 }
+
+/** A new delivery's first attempt: nothing attempted yet, no replay, never a probe (open breakers are not claimed here). */
+const asClaimed = (row: typeof ClaimedAtIntake.Type): ClaimedDelivery => ({
+  delivery_id: row.id,
+  lane: "webhook",
+  subscription_id: row.subscription_id,
+  config_id: null,
+  store_id: row.store_id,
+  event_type: row.event_type,
+  attempt_number: 0,
+  cycle_attempts: 0,
+  replay: false,
+  occurred_at: row.occurred_at,
+  body: JSON.stringify(row.body),
+  target_url: row.target_url,
+  secret_version: row.secret_version,
+  previous_secret_active: row.previous_secret_active,
+  probe: false,
+  payload_bytes: row.payload_bytes
+})

@@ -1,5 +1,10 @@
-import { Context, Effect, Layer, Queue } from "effect"
-import type { Lane, NewDelivery } from "../../services/DeliveryStore.ts"
+import { Context, Effect, Layer, Queue, type Scope } from "effect"
+import type { FanOutResult, IntakeClaim, Lane, NewDelivery } from "../../services/DeliveryStore.ts"
+
+/** A fan-out, run with the room the webhook lane gives it to claim what it inserts (or none). */
+export type Intake = <E, R>(
+  fanOut: (claim: IntakeClaim | undefined) => Effect.Effect<FanOutResult, E, R>
+) => Effect.Effect<FanOutResult, E, R>
 
 /**
  * Deliveries to attempt now (new from the fan-out, or re-triggered), per lane:
@@ -10,6 +15,14 @@ import type { Lane, NewDelivery } from "../../services/DeliveryStore.ts"
 export interface DeliverySignalsShape {
   readonly signal: (deliveries: ReadonlyArray<NewDelivery>) => Effect.Effect<void>
   readonly queue: (lane: Lane) => Queue.Dequeue<string>
+  /**
+   * Runs a fan-out with the room this instance's webhook lane has for it: what
+   * it inserts claimed goes to the lane's workers at once (no claim round
+   * trip). Without an engine here (or once it stops), it claims nothing.
+   */
+  readonly intake: Intake
+  /** The webhook lane serves intakes for the lifetime of the scope. */
+  readonly serveIntake: (intake: Intake) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export class DeliverySignals extends Context.Tag("integration-service/DeliverySignals")<
@@ -25,6 +38,7 @@ export const makeDeliverySignals = Effect.gen(function*() {
     webhook: yield* Queue.sliding<string>(100_000),
     connector: yield* Queue.sliding<string>(10_000)
   }
+  let served: Intake | undefined
   return DeliverySignals.of({
     signal: (deliveries) =>
       Effect.suspend(() => {
@@ -32,7 +46,15 @@ export const makeDeliverySignals = Effect.gen(function*() {
         for (const d of deliveries) ids[d.lane].push(d.deliveryId)
         return Effect.zipRight(offer(queues.webhook, ids.webhook), offer(queues.connector, ids.connector))
       }),
-    queue: (lane) => queues[lane]
+    queue: (lane) => queues[lane],
+    intake: (fanOut) => Effect.suspend(() => (served === undefined ? fanOut(undefined) : served(fanOut))),
+    serveIntake: (intake) =>
+      Effect.acquireRelease(Effect.sync(() => {
+        served = intake
+      }), () =>
+        Effect.sync(() => {
+          served = undefined
+        }))
   })
 })
 

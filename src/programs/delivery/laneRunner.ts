@@ -1,7 +1,7 @@
 import { Chunk, Clock, Effect, Queue } from "effect"
 import type { ClaimedDelivery, DeliveryStoreShape, Lane, Outcome } from "../../services/DeliveryStore.ts"
 import type { DeliveryLane } from "./DeliveryLane.ts"
-import type { DeliverySignalsShape } from "./DeliverySignals.ts"
+import type { DeliverySignalsShape, Intake } from "./DeliverySignals.ts"
 import type { DatabaseHealth } from "./health.ts"
 import type { Holdings } from "./holdings.ts"
 import { countAttempt, countDefect, countReleased } from "./metrics.ts"
@@ -67,6 +67,11 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     })
     // The dispatcher and the poller claim one at a time: each sees the room the other left.
     const claimGate = yield* Effect.makeSemaphore(1)
+    // Claimed deliveries are held (counted against the room) before they are queued for a worker.
+    const handOver = (claimed: ReadonlyArray<ClaimedDelivery>) => {
+      for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
+      return Effect.as(work.offerAll(claimed), claimed)
+    }
     const claim = (ids?: ReadonlyArray<string>) =>
       claimGate.withPermits(1)(Effect.suspend(() => {
         const { limit, maxBytes } = room()
@@ -80,13 +85,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
           finished: finished(),
           ...(ids ? { ids } : {})
         })
-          .pipe(
-            Effect.flatMap((claimed) => {
-              for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
-              return Effect.as(work.offerAll(claimed), claimed)
-            }),
-            Effect.tapError(deps.health.noteOutage)
-          )
+          .pipe(Effect.flatMap(handOver), Effect.tapError(deps.health.noteOutage))
       }))
 
     // An attempt never fails the worker: a failure or a defect of the attempt itself
@@ -209,4 +208,24 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       }
     })
     yield* Effect.forkScoped(supervised(`${lane.lane} dispatcher`, dispatch))
+
+    // New webhook deliveries are claimed as the fan-out inserts them while the lane has room and
+    // no backlog (a backlog's new deliveries would not fit their subscriptions: the fan-out then
+    // only inserts, and they are claimed as above). Under the claim gate like any claim, so the
+    // same room is never given twice; once the lane stops, no intake claims any more.
+    if (lane.lane === "webhook") {
+      let stopped = false
+      const intake: Intake = (fanOut) =>
+        backlogLeft || room().limit <= 0 ? fanOut(undefined) : claimGate.withPermits(1)(Effect.suspend(() => {
+          const { limit, maxBytes } = room()
+          if (stopped || limit <= 0) return fanOut(undefined)
+          return fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner }).pipe(
+            Effect.tap((result) => handOver(result.claimed))
+          )
+        }))
+      yield* deps.signals.serveIntake(intake)
+      yield* Effect.addFinalizer(() => claimGate.withPermits(1)(Effect.sync(() => {
+        stopped = true
+      })))
+    }
   })

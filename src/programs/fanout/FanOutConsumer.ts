@@ -5,7 +5,7 @@ import { AppConfig } from "../../services/AppConfig.ts"
 import { DeliveryStore, type DeliveryStoreShape, type NewDelivery, type QuarantineEntry } from "../../services/DeliveryStore.ts"
 import { type IncomingMessage, Kafka } from "../../services/Kafka.ts"
 import type { PersistenceError } from "../../services/Persistence.ts"
-import { DeliverySignals } from "../delivery/DeliverySignals.ts"
+import { DeliverySignals, type Intake } from "../delivery/DeliverySignals.ts"
 import { countBatch } from "./metrics.ts"
 
 interface Accepted {
@@ -15,6 +15,8 @@ interface Accepted {
 
 interface Taken {
   readonly created: ReadonlyArray<NewDelivery>
+  /** Created and not claimed yet: the lanes claim these at once when signalled. */
+  readonly toSignal: ReadonlyArray<NewDelivery>
   readonly matched: number
   readonly unmatched: number
   readonly refused: ReadonlyArray<{ readonly accepted: Accepted; readonly detail: string }>
@@ -36,15 +38,30 @@ const entryOf = (message: IncomingMessage, rejection: Rejection): QuarantineEntr
  * data (not when it is unreachable), each event is tried alone and the ones it
  * refuses alone are quarantined: one poisoned event never holds up its partition.
  */
-const takeIn = (store: DeliveryStoreShape, accepted: ReadonlyArray<Accepted>): Effect.Effect<Taken, PersistenceError> => {
-  const tally = (created: ReadonlyArray<NewDelivery>, flags: ReadonlyArray<boolean>, refused: Taken["refused"]): Taken => ({
+const takeIn = (
+  store: DeliveryStoreShape,
+  intake: Intake,
+  accepted: ReadonlyArray<Accepted>
+): Effect.Effect<Taken, PersistenceError> => {
+  const tally = (
+    created: ReadonlyArray<NewDelivery>,
+    flags: ReadonlyArray<boolean>,
+    refused: Taken["refused"],
+    toSignal: ReadonlyArray<NewDelivery> = created
+  ): Taken => ({
     created,
+    toSignal,
     matched: flags.filter((f) => f).length,
     unmatched: flags.filter((f) => !f).length,
     refused
   })
-  return store.createForEvents(accepted.map((a) => a.event)).pipe(
-    Effect.map((result) => tally(result.created, result.matched, [])),
+  const events = accepted.map((a) => a.event)
+  return intake((claim) => store.createForEvents(events, claim)).pipe(
+    // Those claimed as they were inserted are with the lane's workers already: only the rest are signalled.
+    Effect.map((result) => {
+      const claimed = new Set(result.claimed.map((c) => c.delivery_id))
+      return tally(result.created, result.matched, [], result.created.filter((d) => !claimed.has(d.deliveryId)))
+    }),
     Effect.catchIf((error) => error.kind === "Rejected" && accepted.length > 1, () =>
       Effect.gen(function*() {
         const created: Array<NewDelivery> = []
@@ -95,8 +112,8 @@ export const makeFanOutHandler = Effect.gen(function*() {
         else rejected.push(entryOf(message, inspected.left))
       }
       const taken = accepted.length === 0
-        ? { created: [], matched: 0, unmatched: 0, refused: [] } satisfies Taken
-        : yield* takeIn(store, accepted)
+        ? { created: [], toSignal: [], matched: 0, unmatched: 0, refused: [] } satisfies Taken
+        : yield* takeIn(store, signals.intake, accepted)
       for (const { accepted: one, detail } of taken.refused) {
         rejected.push(entryOf(one.message, {
           reason: "rejected_by_database",
@@ -122,7 +139,7 @@ export const makeFanOutHandler = Effect.gen(function*() {
           connector: taken.created.filter((d) => d.lane === "connector").length
         }
       })
-      yield* signals.signal(taken.created)
+      yield* signals.signal(taken.toSignal)
     })
 
   // A defect (a bug) must not stop the partition either: the batch is taken in message by

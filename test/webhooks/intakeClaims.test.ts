@@ -1,0 +1,129 @@
+/**
+ * New webhook deliveries claimed as the fan-out inserts them (an IntakeClaim):
+ * no more than the lane's room and each subscription's in-flight room, counted
+ * on the subscription (migration 0018's trigger), never for an open breaker,
+ * never twice for a re-consumed event, and with the same bytes to sign as a
+ * later claim of the same delivery reads. Real PostgreSQL, no engine running.
+ */
+import { SqlClient } from "@effect/sql/SqlClient"
+import { describe, expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { EventEnvelope } from "../../src/domain/EventEnvelope.ts"
+import type { IntakeClaim } from "../../src/services/DeliveryStore.ts"
+import { TestApp } from "../support/app.ts"
+import { deliveryStore, envelope, subscribe, uniqueStore } from "./deliveryHelpers.ts"
+
+const prefix = `intake-${randomUUID().slice(0, 8)}`
+
+const room = (limit: number, maxBytes = 1024 * 1024): IntakeClaim => ({ limit, maxBytes, leaseSeconds: 30, owner: "me" })
+
+const inFlight = (subscriptionId: string) =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql<{ in_flight: number }>`SELECT in_flight FROM webhook_subscriptions WHERE subscription_id = ${subscriptionId}::uuid`
+  ).pipe(Effect.orDie, Effect.map((rows) => rows[0]!.in_flight))
+
+const setColumn = (subscriptionId: string, assignment: "max_in_flight = 3" | "paused_until = now() + interval '1 hour'") =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql.unsafe(`UPDATE webhook_subscriptions SET ${assignment} WHERE subscription_id = $1::uuid`, [subscriptionId])
+  ).pipe(Effect.orDie)
+
+const leasedTo = (ids: ReadonlyArray<string>) =>
+  Effect.flatMap(SqlClient, (sql) =>
+    sql<{ id: string; owner: string | null }>`SELECT delivery_id::text AS id, lease_owner AS owner FROM webhook_deliveries
+      WHERE delivery_id = ANY (${ids}::uuid[]) AND lease_expires_at IS NOT NULL`
+  ).pipe(Effect.orDie)
+
+const events = (storeId: string, n: number) =>
+  Array.from({ length: n }, () => EventEnvelope.make(envelope(storeId)))
+
+describe("deliveries claimed as the fan-out inserts them (real PostgreSQL)", () => {
+  layer(TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true, withoutWorkers: true }), {
+    excludeTestServices: true,
+    timeout: 60_000
+  })((it) => {
+    it.scoped("at most the subscription's room and the lane's, oldest events first; a re-consumed event claims nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const storeId = uniqueStore()
+        const subscription = yield* subscribe(storeId, "http://127.0.0.1:9/hook")
+        yield* setColumn(subscription.id, "max_in_flight = 3")
+        const batch = events(storeId, 5)
+
+        const first = yield* store.createForEvents(batch, room(100))
+        expect(first.created).toHaveLength(5)
+        expect(first.claimed.map((c) => c.delivery_id)).toEqual(first.created.slice(0, 3).map((d) => d.deliveryId))
+        expect(yield* inFlight(subscription.id)).toBe(3)
+        const leased = yield* leasedTo(first.created.map((d) => d.deliveryId))
+        expect(leased.map((l) => l.owner)).toEqual(["me", "me", "me"])
+        // The batch's first three events (the room goes in event order), each with its own envelope.
+        const claimedEvents = first.claimed.map((c) => JSON.parse(c.body) as { eventId: string })
+        expect(claimedEvents.map((e) => e.eventId).sort()).toEqual(batch.slice(0, 3).map((e) => e.eventId).sort())
+        const claimed = first.claimed[0]!
+        const event = batch.find((e) => e.eventId === claimedEvents[0]!.eventId)
+        expect(JSON.parse(claimed.body)).toEqual(JSON.parse(JSON.stringify(event)))
+        expect(claimed).toMatchObject({
+          lane: "webhook",
+          subscription_id: subscription.id,
+          attempt_number: 0,
+          cycle_attempts: 0,
+          replay: false,
+          probe: false,
+          target_url: "http://127.0.0.1:9/hook"
+        })
+
+        // The same events again: nothing created, nothing claimed, the count unchanged.
+        const again = yield* store.createForEvents(batch, room(100))
+        expect(again.created).toHaveLength(0)
+        expect(again.claimed).toHaveLength(0)
+        expect(yield* inFlight(subscription.id)).toBe(3)
+
+        // Full: new events are inserted waiting, not claimed.
+        const more = yield* store.createForEvents(events(storeId, 2), room(100))
+        expect(more.created).toHaveLength(2)
+        expect(more.claimed).toHaveLength(0)
+        expect(yield* inFlight(subscription.id)).toBe(3)
+      }))
+
+    it.scoped("the lane's limit and byte budget hold (the first always fits); an open breaker's deliveries wait", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const storeId = uniqueStore()
+        const open = yield* subscribe(storeId, "http://127.0.0.1:9/open")
+        const other = yield* subscribe(storeId, "http://127.0.0.1:9/other")
+
+        const limited = yield* store.createForEvents(events(storeId, 4), room(3))
+        expect(limited.created).toHaveLength(8)
+        expect(limited.claimed).toHaveLength(3)
+        const budget = yield* store.createForEvents(events(storeId, 4), room(100, 1))
+        expect(budget.claimed).toHaveLength(1)
+
+        yield* setColumn(open.id, "paused_until = now() + interval '1 hour'")
+        const paused = yield* store.createForEvents(events(storeId, 2), room(100))
+        expect(paused.created).toHaveLength(4)
+        expect(paused.claimed.map((c) => c.subscription_id)).toEqual([other.id, other.id])
+        const held = yield* Effect.all([inFlight(open.id), inFlight(other.id)])
+        expect(held[0]! + held[1]!).toBe(3 + 1 + 2)
+      }))
+
+    it.scoped("a delivery claimed at intake and one claimed later sign the same bytes", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const storeId = uniqueStore()
+        yield* subscribe(storeId, "http://127.0.0.1:9/hook")
+        // Keys in an order jsonb does not keep, text jsonb normalizes, nesting and non-ASCII.
+        const event = EventEnvelope.make(envelope(storeId, "order.placed", {
+          zeta: 1,
+          a: { "ü-key": "😀 \u2028 \\u0000", b: [1.5, 1e21, null, true], nested: { x: { y: { z: [] } } } }
+        }))
+        const intake = yield* store.createForEvents([event], room(10))
+        const atIntake = intake.claimed[0]!
+        expect(yield* store.releaseLeases([atIntake.delivery_id], "me")).toBe(1)
+        const later = yield* store.claim({ lane: "webhook", ids: [atIntake.delivery_id], limit: 10, leaseSeconds: 30, owner: "me" })
+        expect(later).toHaveLength(1)
+        expect(later[0]!.body).toBe(atIntake.body)
+        expect(later[0]!.payload_bytes).toBe(atIntake.payload_bytes)
+        expect(later[0]!.occurred_at).toBe(atIntake.occurred_at)
+      }))
+  })
+})
