@@ -7,10 +7,12 @@ import { Effect } from "effect"
  * service's live heap is small (about 40 MB in a burst), but its mid-lived
  * objects (claimed deliveries, results gathered for one statement, Kafka
  * batches) outlive the young generation, so at 4× the process carried some
- * 130 MB of garbage between full collections. Measured with bench:peers: peak
- * RSS 200–235 MB in every scenario instead of 290–345, deliveries/s within the
- * noise. V8 reads the setting at each collection, so setting it at start-up
- * is as good as the command-line flag.
+ * 130 MB of garbage between full collections. Measured with bench:peers (five
+ * alternating pairs): peak RSS 200–238 MB in every scenario instead of 282–346,
+ * for about 6 % more CPU per delivery (0–12 %: more full collections). At 3×
+ * (200) the RSS was 244–282 MB, too near the 300 MB the service is held to.
+ * V8 reads the setting at each collection, so setting it at start-up is as good
+ * as the command-line flag.
  */
 export const heapGrowingPercent = 100
 

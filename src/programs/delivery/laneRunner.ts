@@ -144,9 +144,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
       })
     )
 
-    // Polls again at once while it fills its batch (a backlog), else when room is freed
-    // (and claimGather more has passed) or after pollInterval, whichever comes first. A claim can come back short with deliveries due (their subscriptions at their
-    // in-flight limit): those wait only for their own attempts to be recorded, not a full interval.
+    // Polls again at once while it fills its batch (a backlog), else when room is freed (and
+    // claimGather more has passed) or after pollInterval, whichever comes first. A claim can
+    // come back short with deliveries due (their subscriptions at their in-flight limit):
+    // those wait only for their own attempts to finish, not a full interval.
     // When a claim took nothing and nothing is due, freed room is of no use to the poller (each
     // wake-up would be one more empty claim): it waits for its interval or for the dispatcher
     // to report a backlog.
@@ -219,9 +220,10 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
         backlogLeft || room().limit <= 0 ? fanOut(undefined) : claimGate.withPermits(1)(Effect.suspend(() => {
           const { limit, maxBytes } = room()
           if (stopped || limit <= 0) return fanOut(undefined)
-          return fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner }).pipe(
+          // What the statement claimed is held and queued even if the consumer is interrupted meanwhile.
+          return Effect.uninterruptible(fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner }).pipe(
             Effect.tap((result) => handOver(result.claimed))
-          )
+          ))
         }))
       yield* deps.signals.serveIntake(intake)
       yield* Effect.addFinalizer(() => claimGate.withPermits(1)(Effect.sync(() => {
