@@ -16,12 +16,16 @@ import { Effect } from "effect"
  */
 export const heapGrowingPercent = 100
 
-/** Whether the operator set the growth themselves (node's command line or NODE_OPTIONS): theirs wins. */
-export const operatorChoseHeapGrowth = (execArgv: ReadonlyArray<string>, nodeOptions: string | undefined) =>
-  [...execArgv, nodeOptions ?? ""].some((arg) => /heap[-_]growing[-_]percent/.test(arg))
+/**
+ * Whether the operator set the growth themselves on node's command line
+ * (`node --heap-growing-percent=0 bin/integration-service.mjs serve`): theirs
+ * wins. Node refuses the flag in NODE_OPTIONS.
+ */
+export const operatorChoseHeapGrowth = (execArgv: ReadonlyArray<string>) =>
+  execArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg))
 
 export const boundHeapGrowth = Effect.sync(() => {
-  if (!operatorChoseHeapGrowth(process.execArgv, process.env["NODE_OPTIONS"])) {
+  if (!operatorChoseHeapGrowth(process.execArgv)) {
     setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`)
   }
 })
