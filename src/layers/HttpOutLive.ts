@@ -1,7 +1,7 @@
 import * as dns from "node:dns"
 import { isIP, type LookupFunction } from "node:net"
 import { Effect, Layer, type Scope } from "effect"
-import { Agent, request as undiciRequest } from "undici"
+import { Agent } from "undici"
 import { isBlockedAddress } from "../services/AddressPolicy.ts"
 import { AppConfig } from "../services/AppConfig.ts"
 import {
@@ -11,6 +11,7 @@ import {
   type OutboundRequest,
   type OutboundResponse
 } from "../services/HttpOut.ts"
+import { exchange } from "./httpOut/exchange.ts"
 
 export interface HttpOutLiveOptions {
   readonly defaultTimeoutMs: number
@@ -52,9 +53,6 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   })
 }
 
-/** Our own timer fired; told apart from an abort caused by interruption. */
-class TimedOut extends Error {}
-
 const timeoutCodes = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
@@ -76,39 +74,6 @@ const describeCause = (cause: unknown): string => {
   const code = errorCode(cause)
   const message = cause instanceof Error ? cause.message : String(cause)
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message
-}
-
-const flattenHeaders = (headers: Record<string, string | Array<string> | undefined>): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value
-  }
-  return out
-}
-
-const readCapped = async (
-  body: AsyncIterable<Uint8Array> & { destroy: () => unknown },
-  maxBytes: number
-): Promise<{ readonly body: string; readonly truncated: boolean }> => {
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  let truncated = false
-  for await (const chunk of body) {
-    const room = maxBytes - size
-    if (chunk.byteLength > room) {
-      chunks.push(chunk.subarray(0, room))
-      size += room
-      truncated = true
-      break
-    }
-    chunks.push(chunk)
-    size += chunk.byteLength
-  }
-  // Stop the transfer: an endless or huge body must not keep the socket busy.
-  if (truncated) body.destroy()
-  // `stream: true` holds back a multi-byte character cut in half by the cap.
-  const text = new TextDecoder("utf-8").decode(Buffer.concat(chunks), { stream: truncated })
-  return { body: text, truncated }
 }
 
 const stripBrackets = (hostname: string): string =>
@@ -157,45 +122,12 @@ export const makeHttpOutLive = (options: HttpOutLiveOptions): Effect.Effect<Http
           headers["user-agent"] = userAgent
         }
 
-        return Effect.tryPromise({
-          // `interrupted` fires when the calling fiber is interrupted; the timer
-          // covers connect, headers and body alike. Aborting makes undici destroy the socket.
-          // One controller for both (not AbortSignal.any, whose weak references cost every request).
-          try: async (interrupted) => {
-            const abort = new AbortController()
-            let timedOut = false
-            const timer = setTimeout(() => {
-              timedOut = true
-              abort.abort()
-            }, timeoutMs)
-            const onInterrupt = () => abort.abort()
-            interrupted.addEventListener("abort", onInterrupt, { once: true })
-            try {
-              const res = await undiciRequest(url, {
-                dispatcher: agent,
-                method: req.method,
-                headers,
-                body: req.body ?? null,
-                signal: abort.signal
-              })
-              const read = await readCapped(res.body, maxBodyBytes)
-              return {
-                status: res.statusCode,
-                headers: flattenHeaders(res.headers),
-                body: read.body,
-                truncated: read.truncated,
-                durationMs: elapsed()
-              } satisfies OutboundResponse
-            } catch (cause) {
-              throw timedOut ? new TimedOut() : cause
-            } finally {
-              clearTimeout(timer)
-              interrupted.removeEventListener("abort", onInterrupt)
-            }
-          },
-          catch: (cause) => {
+        return exchange(agent, { url, method: req.method, headers, body: req.body ?? null, timeoutMs, maxBodyBytes }).pipe(
+          Effect.map((answer): OutboundResponse => ({ ...answer, durationMs: elapsed() })),
+          Effect.mapError((failed) => {
+            const cause = failed._tag === "Failed" ? failed.cause : undefined
             const code = errorCode(cause)
-            if (cause instanceof TimedOut || (code !== undefined && timeoutCodes.has(code))) {
+            if (failed._tag === "TimedOut" || (code !== undefined && timeoutCodes.has(code))) {
               return new HttpOutError({
                 reason: "Timeout",
                 detail: `no complete response within ${timeoutMs} ms`,
@@ -206,8 +138,8 @@ export const makeHttpOutLive = (options: HttpOutLiveOptions): Effect.Effect<Http
               return new HttpOutError({ reason: "BlockedAddress", detail: cause.message, durationMs: elapsed() })
             }
             return new HttpOutError({ reason: "Connection", detail: describeCause(cause), durationMs: elapsed() })
-          }
-        })
+          })
+        )
       })
 
     return { request } satisfies HttpOutShape
