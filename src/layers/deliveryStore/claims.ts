@@ -26,6 +26,17 @@ const ClaimedRow = Schema.Struct({
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
 
+/**
+ * The bytes an attempt POSTs and signs: the stored jsonb as `pg` parses it, as
+ * compact JSON again. Every claim of a delivery (the fan-out's included) reads
+ * it this way, so every attempt sends the same bytes.
+ */
+export const attemptBody = (jsonb: unknown): string => JSON.stringify(jsonb)
+
+/** What an attempt signs with, from its subscription (`s`): every claim of a webhook delivery reads these. */
+export const signingColumns = (sql: SqlClient) =>
+  sql`s.target_url, s.secret_version, coalesce(s.previous_secret_until > now(), false) AS previous_secret_active`
+
 /** Claimed payloads of one claim stay within this many bytes unless the caller says otherwise. */
 const defaultMaxBytes = 64 * 1024 * 1024
 
@@ -33,7 +44,7 @@ const decodeRows = (options: ClaimOptions) => (rows: ReadonlyArray<unknown>) =>
   decodeClaimed(rows).pipe(
     Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation: "claim", detail: "unexpected row shape" })),
     Effect.map((rows): ReadonlyArray<ClaimedDelivery> =>
-      rows.map((row) => ({ ...row, lane: options.lane, body: JSON.stringify(row.body) }))
+      rows.map((row) => ({ ...row, lane: options.lane, body: attemptBody(row.body) }))
     )
   )
 
@@ -164,8 +175,7 @@ export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   return sql`
     WITH ${finishedRows(sql, finished)}${signalled}, open AS (
       SELECT * FROM (
-        SELECT s.subscription_id, s.target_url, s.secret_version,
-               coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
+        SELECT s.subscription_id, ${signingColumns(sql)},
                s.paused_until IS NOT NULL AS probe, ${roomOf(sql)} AS room
         FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
         WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())

@@ -4,6 +4,7 @@ import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import type { ClaimedDelivery, FanOutResult, IntakeClaim, NewDelivery } from "../../services/DeliveryStore.ts"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
+import { attemptBody, signingColumns } from "./claims.ts"
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8")
 
@@ -14,7 +15,7 @@ const ClaimedAtIntake = Schema.Struct({
   store_id: Schema.String,
   event_type: Schema.String,
   occurred_at: Schema.NullOr(Schema.String),
-  /** jsonb as `pg` parses it, as a claim reads it: compact JSON again is the exact bytes of every attempt. */
+  /** jsonb as `pg` parses it (see attemptBody). */
   body: Schema.Unknown,
   target_url: Schema.NullOr(Schema.String),
   secret_version: Schema.NullOr(Schema.Number),
@@ -93,8 +94,7 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
            i.config_id IS NOT NULL AS is_connector, i.subscription_id::text AS subscription_id, i.store_id, i.event_type,
            CASE WHEN i.claimed THEN i.event_payload ->> 'occurredAt' END AS occurred_at,
            CASE WHEN i.claimed THEN i.event_payload END AS body,
-           s.target_url, s.secret_version, coalesce(s.previous_secret_until > now(), false) AS previous_secret_active,
-           i.payload_bytes
+           ${signingColumns(sql)}, i.payload_bytes
     FROM inserted i LEFT JOIN webhook_subscriptions s ON i.claimed AND s.subscription_id = i.subscription_id
     UNION ALL
     SELECT DISTINCT 'matched', n::text, false, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text,
@@ -137,7 +137,7 @@ const asClaimed = (row: typeof ClaimedAtIntake.Type): ClaimedDelivery => ({
   cycle_attempts: 0,
   replay: false,
   occurred_at: row.occurred_at,
-  body: JSON.stringify(row.body),
+  body: attemptBody(row.body),
   target_url: row.target_url,
   secret_version: row.secret_version,
   previous_secret_active: row.previous_secret_active,
