@@ -1,5 +1,5 @@
 import { Effect, Metric, MetricBoundaries } from "effect"
-import { ledgerCounter } from "../counters.ts"
+import { ledgerCounter, ledgerSeries } from "../counters.ts"
 import type { Lane } from "../../services/DeliveryStore.ts"
 
 /**
@@ -7,22 +7,23 @@ import type { Lane } from "../../services/DeliveryStore.ts"
  * Every attempt ends in exactly one outcome; every claim ends attempted,
  * postponed, released at shutdown or (its holder gone) released by the sweeper.
  */
-export const attempts = ledgerCounter(
+const attemptsLedger = ledgerSeries(
   "delivery_attempts_total",
   "Attempts of deliveries (webhook POSTs and connector runs), by lane and outcome"
 )
-export const defects = ledgerCounter(
+const defectsLedger = ledgerSeries(
   "delivery_defects_total",
   "Attempts that failed on a defect (a bug or an unexpected failure) and were recorded as failed attempts"
 )
-export const loopRestarts = ledgerCounter(
+const loopRestartsLedger = ledgerSeries(
   "delivery_loop_restarts_total",
   "Engine loops (workers, claimers, writer, relay, sweeper) restarted after an unexpected failure"
 )
-export const claimsReleased = ledgerCounter(
+const claimsReleasedLedger = ledgerSeries(
   "delivery_claims_released_total",
   "Claims let go of without an attempt: by the sweeper (their holder died) or at shutdown"
 )
+export const claimsReleased = claimsReleasedLedger.counter
 export const resultsUnrecordable = ledgerCounter(
   "delivery_results_unrecordable_total",
   "Attempt results the database refused even alone and stripped down: their claims were released"
@@ -41,26 +42,16 @@ export const outboxSetAside = ledgerCounter(
 
 export type AttemptOutcome = "delivered" | "failed" | "dead_lettered" | "postponed"
 
-// Every attempt counts itself: its tagged counter is made once per lane and outcome, not per attempt.
-const attemptCounters = new Map<string, ReturnType<typeof ledgerCounter>>()
-const attemptCounter = (lane: Lane, outcome: AttemptOutcome) => {
-  const key = `${lane}/${outcome}`
-  let counter = attemptCounters.get(key)
-  if (counter === undefined) {
-    counter = Metric.tagged(Metric.tagged(attempts, "lane", lane), "outcome", outcome)
-    attemptCounters.set(key, counter)
-  }
-  return counter
-}
+// Every attempt counts itself: each series is keyed once (see ledgerSeries), not per update.
+export const countAttempt = (lane: Lane, outcome: AttemptOutcome) =>
+  Metric.increment(attemptsLedger.series([["lane", lane], ["outcome", outcome]]))
 
-export const countAttempt = (lane: Lane, outcome: AttemptOutcome) => Metric.increment(attemptCounter(lane, outcome))
+export const countDefect = (lane: Lane) => Metric.increment(defectsLedger.series([["lane", lane]]))
 
-export const countDefect = (lane: Lane) => Metric.increment(Metric.tagged(defects, "lane", lane))
-
-export const countRestart = (loop: string) => Metric.increment(Metric.tagged(loopRestarts, "loop", loop))
+export const countRestart = (loop: string) => Metric.increment(loopRestartsLedger.series([["loop", loop]]))
 
 export const countReleased = (by: "sweeper" | "shutdown", n: number) =>
-  n === 0 ? Effect.void : Metric.incrementBy(Metric.tagged(claimsReleased, "by", by), n)
+  n === 0 ? Effect.void : Metric.incrementBy(claimsReleasedLedger.series([["by", by]]), n)
 
 /** Event `occurredAt` → the receiver's 2xx: what a subscriber waits for an event, retries included. */
 export const webhookDeliveryLatency = Metric.histogram(

@@ -1,5 +1,5 @@
 import { Effect, Metric } from "effect"
-import { ledgerCounter } from "../counters.ts"
+import { ledgerCounter, ledgerSeries } from "../counters.ts"
 import type { Lane } from "../../services/DeliveryStore.ts"
 
 /**
@@ -19,11 +19,11 @@ export const unmatched = ledgerCounter(
   "events_unmatched_total",
   "Consumed events nothing subscribes to"
 )
-export const quarantined = ledgerCounter(
+const quarantined = ledgerSeries(
   "events_quarantined_total",
   "Consumed messages not taken in (see GET /ops/quarantine), by reason"
 )
-export const created = ledgerCounter(
+const created = ledgerSeries(
   "deliveries_created_total",
   "Deliveries created by the fan-out, by lane (webhook deliveries and connector runs)"
 )
@@ -39,7 +39,7 @@ export const countBatch = (counts: {
     Metric.incrementBy(consumed, counts.consumed),
     Metric.incrementBy(matched, counts.matched),
     Metric.incrementBy(unmatched, counts.unmatched),
-    Effect.forEach(counts.quarantined, (reason) => Metric.increment(Metric.tagged(quarantined, "reason", reason))),
-    Metric.incrementBy(Metric.tagged(created, "lane", "webhook"), counts.created.webhook),
-    Metric.incrementBy(Metric.tagged(created, "lane", "connector"), counts.created.connector)
+    Effect.forEach(counts.quarantined, (reason) => Metric.increment(quarantined.series([["reason", reason]]))),
+    Metric.incrementBy(created.series([["lane", "webhook"]]), counts.created.webhook),
+    Metric.incrementBy(created.series([["lane", "connector"]]), counts.created.connector)
   ], { discard: true })

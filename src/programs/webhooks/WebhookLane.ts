@@ -25,6 +25,7 @@ import { HttpOut, type OutboundResponse } from "../../services/HttpOut.ts"
 import { type DeliveryLane, postponed } from "../delivery/DeliveryLane.ts"
 import { webhookDeliveryLatency } from "../delivery/metrics.ts"
 import { DeliveryTimings, millis } from "../delivery/timings.ts"
+import { spanWhenTracing } from "../spans.ts"
 import { SigningSecrets } from "./SigningSecrets.ts"
 
 const encoder = new TextEncoder()
@@ -163,7 +164,7 @@ export const makeWebhookLane = Effect.gen(function*() {
       }
       return attempted(response)
     }).pipe(
-      Effect.withSpan("webhooks.attempt", {
+      spanWhenTracing("webhooks.attempt", {
         attributes: { "webhook.delivery_id": delivery.delivery_id, "webhook.attempt": delivery.attempt_number + 1 },
         // A stack trace per attempt costs more than the attempt's own code; the span's name says where it is.
         captureStackTrace: false
