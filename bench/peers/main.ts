@@ -43,6 +43,7 @@
  *   DATABASE_URL           admin URL (postgres://postgres@127.0.0.1:5432/postgres): databases is_peers_<run>_* are
  *                          created in it and dropped at the end
  *   REDIS_URL              (redis://127.0.0.1:6379): keys under bench-peers-<run>: are deleted at the end
+ *   BENCH_RECEIPTS_DIR     a folder: each scenario's receipts as CSV (<system>-<scenario>.csv: produced, received ms)
  *   BENCH_SERVICE_LOG      keep the service's JSON log in this file (default: a temporary file, removed)
  *   BENCH_SERVICE_CPU_PROF a folder: the service runs with --cpu-prof and leaves its V8 CPU profile there
  *   BENCH_SERVICE_NODE_ARGS more node flags for the service's process (e.g. --trace-gc; with BENCH_SERVICE_LOG)

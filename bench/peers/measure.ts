@@ -4,11 +4,14 @@
  * receiver saw, the worker process's peak RSS and CPU, the store's CPU, and the
  * ledger.
  */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { cpuSecondsOf, cpuSnapshot, peakRss } from "../support/cpu.ts"
 import type { Receiver } from "../support/receiver.ts"
 import { type Distribution, distribution, fmt } from "../support/report.ts"
 import { progress, sleep, wallNow } from "../support/run.ts"
 import { checkLedger, type Ledger } from "./ledger.ts"
+import { settings } from "./settings.ts"
 import { type Envelope, expectedDeliveries, makeEvent, type Scenario, storeOf } from "./scenarios.ts"
 import type { SystemUnderTest } from "./systems/types.ts"
 
@@ -52,6 +55,15 @@ export const skippedRow = (system: string, scenario: string, note: string, key?:
   complete: false,
   note
 })
+
+/** One line per delivery, in order of production: its produce and first receipt, ms since the first produce. */
+const writeReceipts = (system: string, key: string, receipts: ReadonlyArray<{ sent: number; at: number }>) => {
+  mkdirSync(settings.receiptsDir, { recursive: true })
+  const t0 = receipts.reduce((m, r) => Math.min(m, r.sent), Infinity)
+  const lines = [...receipts].sort((a, b) => a.sent - b.sent).map((r) => `${(r.sent - t0).toFixed(1)},${(r.at - t0).toFixed(1)}`)
+  const name = `${system}-${key}.csv`.replace(/[^A-Za-z0-9_.-]+/g, "_")
+  writeFileSync(join(settings.receiptsDir, name), `sent_ms,received_ms\n${lines.join("\n")}\n`)
+}
 
 /** How often a scenario in progress says how far it got. */
 const progressEveryMs = 5000
@@ -151,6 +163,7 @@ export const runScenario = async (
     else first.set(id, { sent, at })
   }
   const receipts = [...first.values()]
+  if (settings.receiptsDir !== "") writeReceipts(system.name, scenario.key, receipts)
   const lastReceipt = receipts.length > 0 ? receipts.reduce((m, r) => Math.max(m, r.at), -Infinity) : Number.NaN
   const seconds = (lastReceipt - start) / 1000
   const delivered = first.size

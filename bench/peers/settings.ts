@@ -45,6 +45,8 @@ export const settings = {
   phaseTimeoutMs: intEnv("BENCH_PHASE_TIMEOUT", 60) * 1000,
   /** The whole run, cleanup included. */
   maxSeconds: intEnv("BENCH_MAX_SECONDS", 600),
+  /** A folder: each scenario's first receipts are written there as CSV (produced ms, received ms), to see when the tail happened. */
+  receiptsDir: process.env["BENCH_RECEIPTS_DIR"] ?? "",
   timeoutMs: intEnv("BENCH_WEBHOOK_TIMEOUT_MS", 10_000),
   bullmqConcurrency: Math.max(1, intEnv("BENCH_BULLMQ_CONCURRENCY", 64)),
   serviceMaxInFlight: Math.min(1000, Math.max(1, intEnv("BENCH_SERVICE_MAX_IN_FLIGHT", 64))),
