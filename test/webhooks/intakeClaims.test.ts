@@ -23,7 +23,10 @@ const inFlight = (subscriptionId: string) =>
     sql<{ in_flight: number }>`SELECT in_flight FROM webhook_subscriptions WHERE subscription_id = ${subscriptionId}::uuid`
   ).pipe(Effect.orDie, Effect.map((rows) => rows[0]!.in_flight))
 
-const setColumn = (subscriptionId: string, assignment: "max_in_flight = 3" | "paused_until = now() + interval '1 hour'") =>
+const setColumn = (
+  subscriptionId: string,
+  assignment: "max_in_flight = 3" | "max_in_flight = 10" | "paused_until = now() + interval '1 hour'"
+) =>
   Effect.flatMap(SqlClient, (sql) =>
     sql.unsafe(`UPDATE webhook_subscriptions SET ${assignment} WHERE subscription_id = $1::uuid`, [subscriptionId])
   ).pipe(Effect.orDie)
@@ -104,6 +107,28 @@ describe("deliveries claimed as the fan-out inserts them (real PostgreSQL)", () 
         expect(paused.claimed.map((c) => c.subscription_id)).toEqual([other.id, other.id])
         const held = yield* Effect.all([inFlight(open.id), inFlight(other.id)])
         expect(held[0]! + held[1]!).toBe(3 + 1 + 2)
+      }))
+
+    it.scoped("a claim by id takes its subscription's older waiting deliveries first", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const storeId = uniqueStore()
+        const busy = yield* subscribe(storeId, "http://127.0.0.1:9/busy")
+        yield* setColumn(busy.id, "max_in_flight = 3")
+        const first = yield* store.createForEvents(events(storeId, 5), room(100))
+        expect(first.claimed).toHaveLength(3)
+        const older = first.created.map((d) => d.deliveryId).filter((id) => !first.claimed.some((c) => c.delivery_id === id))
+        expect(older).toHaveLength(2)
+        // Newer ones, inserted unclaimed and signalled, once there is room again.
+        const next = yield* store.createForEvents(events(storeId, 2))
+        const newer = next.created.map((d) => d.deliveryId)
+        yield* setColumn(busy.id, "max_in_flight = 10")
+
+        // Signalled about the newer ones, a claim with room for two takes the two that waited longer.
+        const claim = (limit: number) => store.claim({ lane: "webhook", ids: newer, limit, leaseSeconds: 30, owner: "me" })
+        expect((yield* claim(2)).map((c) => c.delivery_id).sort()).toEqual([...older].sort())
+        expect((yield* claim(10)).map((c) => c.delivery_id).sort()).toEqual([...newer].sort())
+        expect(yield* inFlight(busy.id)).toBe(3 + 2 + 2)
       }))
 
     it.scoped("a delivery claimed at intake and one claimed later sign the same bytes", () =>

@@ -158,15 +158,27 @@ export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
   // read (not every active one: a store may have thousands); the rest per subscription.
   const signalled = options.ids
     ? sql`, signalled AS (
-        SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id,
-               row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_retry_at, d.delivery_id) AS nth
-        FROM ${byId(sql, options.ids, due)}
+        SELECT d.delivery_id, d.next_retry_at, d.payload_bytes, d.subscription_id FROM ${byId(sql, options.ids, due)}
       )`
     : sql``
+  // Signalled or not, a subscription's deliveries go out oldest first: a claim by id takes
+  // those of its subscriptions that have waited longer than the signalled ones (left behind by
+  // an earlier claim for want of room) before them, else a steady stream of new deliveries,
+  // each claimed as it is signalled, would keep overtaking them until the next poll. Looked
+  // up through the subscription's waiting index, bounded by the signalled ones' time and by
+  // the room: never more rows than the claim can take.
   const picked = options.ids
-    ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM signalled p
-        JOIN open t ON t.subscription_id = p.subscription_id
-        WHERE p.nth <= t.room`
+    ? sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM open t CROSS JOIN LATERAL (
+          SELECT w.* FROM (
+            SELECT s.delivery_id, s.next_retry_at, s.payload_bytes FROM signalled s WHERE s.subscription_id = t.subscription_id
+            UNION ALL
+            (SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
+             WHERE d.subscription_id = t.subscription_id AND ${due}
+               AND d.next_retry_at < (SELECT min(s.next_retry_at) FROM signalled s WHERE s.subscription_id = t.subscription_id)
+             ORDER BY d.next_retry_at LIMIT t.room)
+          ) w
+          ORDER BY w.next_retry_at, w.delivery_id LIMIT t.room
+        ) p`
     : sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM open t CROSS JOIN LATERAL (
           SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
           WHERE d.subscription_id = t.subscription_id AND ${due}
