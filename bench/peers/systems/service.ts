@@ -213,10 +213,16 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
       const { rows } = await db.query<Record<string, number | null>>(
         `WITH d AS (
            SELECT extract(epoch FROM created_at) * 1000 - (event_payload->'data'->>'sentAt')::float8 AS to_row,
+                  extract(epoch FROM first.started_at - created_at) * 1000 AS to_attempt,
                   extract(epoch FROM delivered_at - created_at) * 1000 AS to_delivered
-           FROM webhook_deliveries WHERE event_type = $1)
+           FROM webhook_deliveries wd CROSS JOIN LATERAL (
+             SELECT min(a.started_at) AS started_at FROM webhook_delivery_attempts a WHERE a.delivery_id = wd.delivery_id
+           ) first
+           WHERE event_type = $1)
          SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY to_row) AS row50,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY to_row) AS row99,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY to_attempt) AS att50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY to_attempt) AS att99,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY to_delivered) AS del50,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY to_delivered) AS del99
          FROM d`,
@@ -225,6 +231,7 @@ export const startService = async (runId: number, receiverUrl: string, broker: B
       const r = rows[0] ?? {}
       const ms = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : `${Math.round(v)}`)
       return `produce → delivery row p50 ${ms(r["row50"])} / p99 ${ms(r["row99"])} ms; ` +
+        `row → first attempt p50 ${ms(r["att50"])} / p99 ${ms(r["att99"])} ms; ` +
         `row → recorded DELIVERED p50 ${ms(r["del50"])} / p99 ${ms(r["del99"])} ms`
     },
     end: async () => {},
