@@ -139,6 +139,15 @@ export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"], ids?: Rea
     ) AS due`.pipe(persistence("claim"), Effect.map((rows) => rows[0]?.due === true))
 
 /**
+ * The oldest due deliveries of the subscription `t`, at most its room, through its
+ * waiting index; `also` narrows them further.
+ */
+const oldestDue = (sql: SqlClient, also: Fragment) =>
+  sql`SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
+      WHERE d.subscription_id = t.subscription_id AND ${dueRow(sql)} ${also}
+      ORDER BY d.next_retry_at LIMIT t.room`
+
+/**
  * A webhook subscription has an in-flight limit: the leases it holds are kept
  * on its row (`in_flight`, by trigger), so the room left is read from the
  * subscriptions alone, and at most that many of its deliveries are read, oldest
@@ -172,17 +181,14 @@ export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
           SELECT w.* FROM (
             SELECT s.delivery_id, s.next_retry_at, s.payload_bytes FROM signalled s WHERE s.subscription_id = t.subscription_id
             UNION ALL
-            (SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
-             WHERE d.subscription_id = t.subscription_id AND ${due}
-               AND d.next_retry_at < (SELECT min(s.next_retry_at) FROM signalled s WHERE s.subscription_id = t.subscription_id)
-             ORDER BY d.next_retry_at LIMIT t.room)
+            (${oldestDue(sql, sql`AND d.next_retry_at < (
+              SELECT min(s.next_retry_at) FROM signalled s WHERE s.subscription_id = t.subscription_id
+            )`)})
           ) w
           ORDER BY w.next_retry_at, w.delivery_id LIMIT t.room
         ) p`
     : sql`SELECT p.delivery_id, p.next_retry_at, p.payload_bytes, t.* FROM open t CROSS JOIN LATERAL (
-          SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
-          WHERE d.subscription_id = t.subscription_id AND ${due}
-          ORDER BY d.next_retry_at LIMIT t.room
+          ${oldestDue(sql, sql``)}
         ) p`
   return sql`
     WITH ${finishedRows(sql, finished)}${signalled}, open AS (
