@@ -152,6 +152,8 @@ export interface IntakeClaim {
   readonly maxBytes: number
   readonly leaseSeconds: number
   readonly owner: string
+  /** This instance's attempts done but not yet recorded: their room is free (see ClaimOptions.finished). */
+  readonly finished?: ReadonlyArray<string>
 }
 
 export interface FanOutResult {

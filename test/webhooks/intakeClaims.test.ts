@@ -1,5 +1,6 @@
 /**
- * New webhook deliveries claimed as the fan-out inserts them (an IntakeClaim):
+ * New webhook deliveries claimed as the fan-out inserts them (an IntakeClaim),
+ * after their subscriptions' older due ones:
  * no more than the lane's room and each subscription's in-flight room, counted
  * on the subscription (migration 0018's trigger), never for an open breaker,
  * never twice for a re-consumed event, and with the same bytes to sign as a
@@ -39,6 +40,19 @@ const leasedTo = (ids: ReadonlyArray<string>) =>
 
 const events = (storeId: string, n: number) =>
   Array.from({ length: n }, () => EventEnvelope.make(envelope(storeId)))
+
+/** A subscription with room for 3, five events in: three claimed at intake, two left waiting (`older`). */
+const twoLeftWaiting = Effect.gen(function*() {
+  const store = yield* deliveryStore
+  const storeId = uniqueStore()
+  const busy = yield* subscribe(storeId, "http://127.0.0.1:9/busy")
+  yield* setColumn(busy.id, "max_in_flight = 3")
+  const first = yield* store.createForEvents(events(storeId, 5), room(100))
+  expect(first.claimed).toHaveLength(3)
+  const older = first.created.map((d) => d.deliveryId).filter((id) => !first.claimed.some((c) => c.delivery_id === id))
+  expect(older).toHaveLength(2)
+  return { busy, older, storeId }
+})
 
 describe("deliveries claimed as the fan-out inserts them (real PostgreSQL)", () => {
   layer(TestApp({ eventTopics: new RegExp(`^${prefix}\\.`), groupId: prefix, isolatedDatabase: true, withoutWorkers: true }), {
@@ -102,23 +116,47 @@ describe("deliveries claimed as the fan-out inserts them (real PostgreSQL)", () 
         expect(budget.claimed).toHaveLength(1)
 
         yield* setColumn(open.id, "paused_until = now() + interval '1 hour'")
+        const openHeld = yield* inFlight(open.id)
         const paused = yield* store.createForEvents(events(storeId, 2), room(100))
         expect(paused.created).toHaveLength(4)
-        expect(paused.claimed.map((c) => c.subscription_id)).toEqual([other.id, other.id])
-        const held = yield* Effect.all([inFlight(open.id), inFlight(other.id)])
-        expect(held[0]! + held[1]!).toBe(3 + 1 + 2)
+        // Only the closed breaker's: its deliveries left waiting above first, then the new ones, up to its room (10).
+        expect(new Set(paused.claimed.map((c) => c.subscription_id))).toEqual(new Set([other.id]))
+        const fresh = new Set(paused.created.map((d) => d.deliveryId))
+        const isNew = paused.claimed.map((c) => fresh.has(c.delivery_id))
+        expect(isNew).toEqual([...isNew].sort((a, b) => Number(a) - Number(b)))
+        expect(isNew.filter((n) => n)).toHaveLength(2)
+        expect(yield* inFlight(other.id)).toBe(10)
+        expect(yield* inFlight(open.id)).toBe(openHeld)
+      }))
+
+    it.scoped("an intake claim takes its subscriptions' older due deliveries first, at their place in their cycle", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const { busy, older, storeId } = yield* twoLeftWaiting
+        // One of them failed an attempt before and is due again.
+        yield* Effect.flatMap(SqlClient, (sql) =>
+          sql`UPDATE webhook_deliveries SET status = 'FAILED', attempt_number = 2, cycle_attempts = 1,
+                next_retry_at = now() - interval '1 second' WHERE delivery_id = ${older[0]!}::uuid`).pipe(Effect.orDie)
+        yield* setColumn(busy.id, "max_in_flight = 10")
+
+        // Room for three in the lane: the two that waited, then the first new one; the other new one waits.
+        const next = yield* store.createForEvents(events(storeId, 2), room(3))
+        expect(next.created).toHaveLength(2)
+        expect(next.claimed.slice(0, 2).map((c) => c.delivery_id).sort()).toEqual([...older].sort())
+        expect(next.claimed[2]!.delivery_id).toBe(next.created[0]!.deliveryId)
+        expect(next.claimed).toHaveLength(3)
+        const retried = next.claimed.find((c) => c.delivery_id === older[0])!
+        expect(retried).toMatchObject({ attempt_number: 2, cycle_attempts: 1, replay: false, target_url: "http://127.0.0.1:9/busy" })
+        expect(JSON.parse(retried.body)).toHaveProperty("storeId", storeId)
+        expect(yield* inFlight(busy.id)).toBe(3 + 3)
+        expect((yield* leasedTo([...older, ...next.created.map((d) => d.deliveryId)])).map((l) => l.id).sort())
+          .toEqual([...older, next.created[0]!.deliveryId].sort())
       }))
 
     it.scoped("a claim by id takes its subscription's older waiting deliveries first", () =>
       Effect.gen(function*() {
         const store = yield* deliveryStore
-        const storeId = uniqueStore()
-        const busy = yield* subscribe(storeId, "http://127.0.0.1:9/busy")
-        yield* setColumn(busy.id, "max_in_flight = 3")
-        const first = yield* store.createForEvents(events(storeId, 5), room(100))
-        expect(first.claimed).toHaveLength(3)
-        const older = first.created.map((d) => d.deliveryId).filter((id) => !first.claimed.some((c) => c.delivery_id === id))
-        expect(older).toHaveLength(2)
+        const { busy, older, storeId } = yield* twoLeftWaiting
         // Newer ones, inserted unclaimed and signalled, once there is room again.
         const next = yield* store.createForEvents(events(storeId, 2))
         const newer = next.created.map((d) => d.deliveryId)

@@ -77,7 +77,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
   )
 
 /** A delivery (`d`) that is due and not claimed. */
-const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
+export const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
 
 /**
  * The deliveries of these ids that meet `where`, as `d`, each looked up by its
@@ -98,7 +98,7 @@ const byId = (sql: SqlClient, ids: ReadonlyArray<string>, where: Fragment) =>
  * meanwhile shows as both its lease gone and its subscription's count down, never
  * as only one of them, so its room is counted once.
  */
-const finishedRows = (sql: SqlClient, finished: ReadonlyArray<string>) =>
+export const finishedRows = (sql: SqlClient, finished: ReadonlyArray<string>) =>
   sql`finished AS (
       SELECT d.subscription_id, count(*)::int AS n FROM ${
     byId(sql, finished, sql`d.lease_expires_at IS NOT NULL AND d.subscription_id IS NOT NULL`)
@@ -142,7 +142,7 @@ export const anyDue = (sql: SqlClient) => (lane: ClaimOptions["lane"], ids?: Rea
  * The oldest due deliveries of the subscription `t`, at most its room, through its
  * waiting index; `also` narrows them further.
  */
-const oldestDue = (sql: SqlClient, also: Fragment) =>
+export const oldestDue = (sql: SqlClient, also: Fragment) =>
   sql`SELECT d.delivery_id, d.next_retry_at, d.payload_bytes FROM webhook_deliveries d
       WHERE d.subscription_id = t.subscription_id AND ${dueRow(sql)} ${also}
       ORDER BY d.next_retry_at LIMIT t.room`

@@ -4,7 +4,8 @@ import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import type { ClaimedDelivery, FanOutResult, IntakeClaim, NewDelivery } from "../../services/DeliveryStore.ts"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
-import { attemptBody, signingColumns } from "./claims.ts"
+import { attemptBody, finishedRows, signingColumns } from "./claims.ts"
+import { olderClaimed } from "./intakeOlder.ts"
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8")
 
@@ -24,8 +25,17 @@ const ClaimedAtIntake = Schema.Struct({
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedAtIntake))
 
+/** An older delivery the intake claim took: attempted before, perhaps, or re-triggered. */
+const OlderClaimed = Schema.Struct({
+  ...ClaimedAtIntake.fields,
+  attempt_number: Schema.Number,
+  cycle_attempts: Schema.Number,
+  replay: Schema.Boolean
+})
+const decodeOlder = Schema.decodeUnknown(Schema.Array(OlderClaimed))
+
 interface FanOutRow {
-  readonly kind: "created" | "claimed" | "matched"
+  readonly kind: "created" | "claimed" | "matched" | "older"
   readonly id: string
   readonly is_connector: boolean
 }
@@ -33,18 +43,30 @@ interface FanOutRow {
 /**
  * Whether each target is inserted claimed (`leased`). Given room: a webhook
  * target fits while its subscription (breaker closed) has in-flight room left
- * for it, its events in order; of those that fit, the first `limit` are
- * leased while their payloads stay within `maxBytes` (the first always does).
+ * for it after the older deliveries this claim took (`older_taken`), its events
+ * in order; of those that fit, the first `limit` (less the older ones taken)
+ * are leased while their payloads, after the older ones', stay within
+ * `maxBytes` (the first always does when nothing older was taken).
  */
 const leasedTargets = (sql: SqlClient, claim: IntakeClaim | undefined) =>
   claim === undefined ? sql`SELECT t.*, false AS leased FROM targets t` : sql`
-    SELECT r.*, r.fits AND row_number() OVER w <= ${claim.limit}
-                AND sum(r.payload_bytes) OVER w - r.payload_bytes < ${claim.maxBytes} AS leased
+    SELECT r.*, r.fits AND row_number() OVER w <= ${claim.limit} - ot.n
+                AND ot.bytes + sum(r.payload_bytes) OVER w - r.payload_bytes < ${claim.maxBytes} AS leased
     FROM (
-      SELECT t.*, t.room > 0 AND row_number() OVER (PARTITION BY t.subscription_id ORDER BY t.n) <= t.room AS fits
-      FROM targets t
-    ) r
+      SELECT t.*, t.room - coalesce(tk.n, 0) > 0
+               AND row_number() OVER (PARTITION BY t.subscription_id ORDER BY t.n) <= t.room - coalesce(tk.n, 0) AS fits
+      FROM targets t LEFT JOIN older_taken tk ON tk.subscription_id = t.subscription_id
+    ) r CROSS JOIN older_total ot
     WINDOW w AS (PARTITION BY r.fits ORDER BY r.n, r.subscription_id ROWS UNBOUNDED PRECEDING)`
+
+/** The older deliveries an intake claim took, as its answer's `older` rows (see intakeOlder.ts). */
+const olderRows = (sql: SqlClient, claim: IntakeClaim | undefined) =>
+  claim === undefined ? sql`` : sql`
+    UNION ALL
+    SELECT 'older', o.delivery_id::text, false, o.subscription_id::text, o.store_id, o.event_type,
+           o.event_payload ->> 'occurredAt', o.event_payload, ${signingColumns(sql)}, o.payload_bytes,
+           o.attempt_number, o.cycle_attempts, o.replay
+    FROM older_claimed o JOIN webhook_subscriptions s ON s.subscription_id = o.subscription_id`
 
 /**
  * One delivery per matching active webhook subscription and per matching
@@ -53,7 +75,7 @@ const leasedTargets = (sql: SqlClient, claim: IntakeClaim | undefined) =>
  * and (config_id, event_id) keys make a re-consumed event a no-op. Given
  * `claim`, the webhook deliveries that fit its room are inserted leased to its
  * owner (their subscriptions' in-flight counts follow by trigger, migration
- * 0018) and come back with what their first attempt needs. Answers the
+ * 0018; the claim's finished attempts free their room, as in a claim) and come back with what their first attempt needs. Answers the
  * deliveries created, those claimed, and, per event, whether anything matched
  * it (the ledger's matched/unmatched counts).
  */
@@ -65,21 +87,22 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
     : sql`CASE WHEN leased THEN now() + ${claim.leaseSeconds}::int * interval '1 second' END,
           CASE WHEN leased THEN ${claim.owner}::text END`
   return sql<FanOutRow>`
-    WITH e AS (
+    WITH ${finishedRows(sql, claim?.finished ?? [])}, e AS (
       SELECT * FROM UNNEST(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.eventType)}::text[],
                            ${events.map((e) => e.storeId)}::text[], ${payloads}::text[],
                            ${payloads.map(utf8Bytes)}::int[]) WITH ORDINALITY
         AS e(event_id, event_type, store_id, payload, payload_bytes, n)
     ), targets AS (
       SELECT e.*, s.subscription_id, NULL::uuid AS config_id,
-             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight ELSE 0 END AS room
+             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 0 END AS room
       FROM e JOIN webhook_subscriptions s
         ON s.store_id = e.store_id AND s.is_active AND (e.event_type = ANY (s.events) OR '*' = ANY (s.events))
+        LEFT JOIN finished f ON f.subscription_id = s.subscription_id
       UNION ALL
       SELECT e.*, NULL::uuid, c.config_id, 0
       FROM e JOIN connector_configs c
         ON c.store_id = e.store_id AND c.is_active AND e.event_type = ANY (c.event_subscriptions)
-    ), leased AS (${leasedTargets(sql, claim)}), inserted AS (
+    ), ${claim === undefined ? sql`` : sql`${olderClaimed(sql, claim)},`} leased AS (${leasedTargets(sql, claim)}), inserted AS (
       INSERT INTO webhook_deliveries
         (delivery_id, subscription_id, config_id, store_id, event_type, event_id, event_payload, payload_bytes, next_retry_at,
          lease_expires_at, lease_owner)
@@ -94,48 +117,65 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
            i.config_id IS NOT NULL AS is_connector, i.subscription_id::text AS subscription_id, i.store_id, i.event_type,
            CASE WHEN i.claimed THEN i.event_payload ->> 'occurredAt' END AS occurred_at,
            CASE WHEN i.claimed THEN i.event_payload END AS body,
-           ${signingColumns(sql)}, i.payload_bytes
+           ${signingColumns(sql)}, i.payload_bytes, NULL::int AS attempt_number, NULL::int AS cycle_attempts,
+           NULL::boolean AS replay
     FROM inserted i LEFT JOIN webhook_subscriptions s ON i.claimed AND s.subscription_id = i.subscription_id
     UNION ALL
     SELECT DISTINCT 'matched', n::text, false, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text,
-           NULL::int, false, NULL::int
-    FROM targets`.pipe(
+           NULL::int, false, NULL::int, NULL::int, NULL::int, NULL::boolean
+    FROM targets
+    ${olderRows(sql, claim)}`.pipe(
     persistence("fan-out"),
     Effect.flatMap((rows) => {
       const matched = events.map(() => false)
       const created: Array<NewDelivery> = []
       const claimedRows: Array<FanOutRow> = []
+      const olderRowsFound: Array<FanOutRow> = []
       for (const row of rows) {
         if (row.kind === "matched") {
           matched[Number(row.id) - 1] = true
           continue
         }
+        if (row.kind === "older") {
+          olderRowsFound.push(row)
+          continue
+        }
         created.push({ deliveryId: row.id, lane: row.is_connector ? "connector" : "webhook" })
         if (row.kind === "claimed") claimedRows.push(row)
       }
-      return claimedRows.length === 0
-        ? Effect.succeed<FanOutResult>({ created, claimed: [], matched })
-        : decodeClaimed(claimedRows).pipe(
-          Effect.mapError(() =>
-            new PersistenceError({ kind: "Rejected", operation: "fan-out", detail: "unexpected row shape" })
-          ),
-          Effect.map((decoded): FanOutResult => ({ created, claimed: decoded.map(asClaimed), matched }))
-        )
+      if (claimedRows.length === 0 && olderRowsFound.length === 0) {
+        return Effect.succeed<FanOutResult>({ created, claimed: [], matched })
+      }
+      return Effect.all([decodeOlder(olderRowsFound), decodeClaimed(claimedRows)]).pipe(
+        Effect.mapError(() => new PersistenceError({ kind: "Rejected", operation: "fan-out", detail: "unexpected row shape" })),
+        Effect.map(([older, fresh]): FanOutResult => ({
+          created,
+          // The older ones first: they have waited longer.
+          claimed: [...older.map((row) => asClaimed(row, row)), ...fresh.map((row) => asClaimed(row, firstAttempt))],
+          matched
+        }))
+      )
     })
   )
 }
 
-/** A new delivery's first attempt: nothing attempted yet, no replay, never a probe (open breakers are not claimed here). */
-const asClaimed = (row: typeof ClaimedAtIntake.Type): ClaimedDelivery => ({
+/** A new delivery's place in its cycle: nothing attempted yet, no replay. */
+const firstAttempt = { attempt_number: 0, cycle_attempts: 0, replay: false } as const
+
+/** A delivery claimed at intake, at its place in its cycle; never a probe (open breakers are not claimed here). */
+const asClaimed = (
+  row: typeof ClaimedAtIntake.Type,
+  cycle: { readonly attempt_number: number; readonly cycle_attempts: number; readonly replay: boolean }
+): ClaimedDelivery => ({
   delivery_id: row.id,
   lane: "webhook",
   subscription_id: row.subscription_id,
   config_id: null,
   store_id: row.store_id,
   event_type: row.event_type,
-  attempt_number: 0,
-  cycle_attempts: 0,
-  replay: false,
+  attempt_number: cycle.attempt_number,
+  cycle_attempts: cycle.cycle_attempts,
+  replay: cycle.replay,
   occurred_at: row.occurred_at,
   body: attemptBody(row.body),
   target_url: row.target_url,

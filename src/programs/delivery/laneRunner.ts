@@ -211,9 +211,12 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     yield* Effect.forkScoped(supervised(`${lane.lane} dispatcher`, dispatch))
 
     // New webhook deliveries are claimed as the fan-out inserts them while the lane has room and
-    // no backlog (a backlog's new deliveries would not fit their subscriptions: the fan-out then
-    // only inserts, and they are claimed as above). Under the claim gate like any claim, so the
-    // same room is never given twice; once the lane stops, no intake claims any more.
+    // no backlog, after their subscriptions' older due deliveries (those a claim left waiting for
+    // want of room), so that none is overtaken. A backlog's new deliveries would not fit their
+    // subscriptions: the fan-out then only inserts, without holding the claim gate (a large
+    // insert would hold up the claimers draining the backlog), and they are claimed as above.
+    // Under the claim gate like any claim, so the same room is never given twice; once the
+    // lane stops, no intake claims any more.
     if (lane.lane === "webhook") {
       let stopped = false
       const intake: Intake = (fanOut) =>
@@ -221,7 +224,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
           const { limit, maxBytes } = room()
           if (stopped || limit <= 0) return fanOut(undefined)
           // What the statement claimed is held and queued even if the consumer is interrupted meanwhile.
-          return Effect.uninterruptible(fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner }).pipe(
+          return Effect.uninterruptible(fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished: finished() }).pipe(
             Effect.tap((result) => handOver(result.claimed))
           ))
         }))
