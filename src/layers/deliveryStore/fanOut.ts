@@ -88,10 +88,10 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
           CASE WHEN leased THEN ${claim.owner}::text END`
   return sql<FanOutRow>`
     WITH ${finishedRows(sql, claim?.finished ?? [])}, e AS (
-      SELECT * FROM UNNEST(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.eventType)}::text[],
-                           ${events.map((e) => e.storeId)}::text[], ${payloads}::text[],
-                           ${payloads.map(utf8Bytes)}::int[]) WITH ORDINALITY
-        AS e(event_id, event_type, store_id, payload, payload_bytes, n)
+      SELECT e.*, p.payload FROM UNNEST(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.eventType)}::text[],
+                                       ${events.map((e) => e.storeId)}::text[], ${payloads.map(utf8Bytes)}::int[])
+          WITH ORDINALITY AS e(event_id, event_type, store_id, payload_bytes, n)
+        JOIN jsonb_array_elements(${`[${payloads.join(",")}]`}::jsonb) WITH ORDINALITY AS p(payload, n) USING (n)
     ), targets AS (
       SELECT e.*, s.subscription_id, NULL::uuid AS config_id,
              CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 0 END AS room
@@ -106,7 +106,7 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
       INSERT INTO webhook_deliveries
         (delivery_id, subscription_id, config_id, store_id, event_type, event_id, event_payload, payload_bytes, next_retry_at,
          lease_expires_at, lease_owner)
-      SELECT gen_random_uuid(), subscription_id, config_id, store_id, event_type, event_id, payload::jsonb, payload_bytes, now(),
+      SELECT gen_random_uuid(), subscription_id, config_id, store_id, event_type, event_id, payload, payload_bytes, now(),
              ${lease}
       FROM leased
       ON CONFLICT DO NOTHING
