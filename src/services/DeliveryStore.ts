@@ -39,6 +39,24 @@ export interface ClaimedDelivery {
   readonly probe: boolean
   /** Size of `body` in bytes, counted against the engine's in-hand budget. */
   readonly payload_bytes: number
+  /** Its subscription's maxInFlight: at most this many of its requests open at once (null: a connector run). */
+  readonly max_in_flight: number | null
+}
+
+/**
+ * Claiming ahead: a subscription whose leases are all this instance's (by the
+ * counts given, per subscription) and whose attempts are finishing (some done,
+ * not yet recorded) may be leased up to twice its maxInFlight. Those past it
+ * wait in memory and start the moment one of its requests ends in a 2xx, so a
+ * busy endpoint's connections do not sit idle until the next claim; an
+ * endpoint that does not answer gets none ahead, and one that fails gets its
+ * waiting claims back in the store (its breaker or a 410 then decides). Requests
+ * open at once stay within maxInFlight (the engine's gate); while another
+ * instance holds some of its leases, the room is maxInFlight as ever.
+ */
+export interface ClaimAhead {
+  readonly subscriptionIds: ReadonlyArray<string>
+  readonly held: ReadonlyArray<number>
 }
 
 export interface ClaimOptions {
@@ -59,6 +77,8 @@ export interface ClaimOptions {
    * was recorded meanwhile has given its room back already).
    */
   readonly finished?: ReadonlyArray<string>
+  /** Given: claim ahead (see ClaimAhead). */
+  readonly ahead?: ClaimAhead
 }
 
 /** One attempt made, and the state it moves its delivery to. */
@@ -154,6 +174,8 @@ export interface IntakeClaim {
   readonly owner: string
   /** This instance's attempts done but not yet recorded: their room is free (see ClaimOptions.finished). */
   readonly finished?: ReadonlyArray<string>
+  /** Given: claim ahead (see ClaimAhead). */
+  readonly ahead?: ClaimAhead
 }
 
 export interface FanOutResult {

@@ -153,6 +153,32 @@ describe("deliveries claimed as the fan-out inserts them (real PostgreSQL)", () 
           .toEqual([...older, next.created[0]!.deliveryId].sort())
       }))
 
+    it.scoped("claiming ahead: twice the room while the leases are all ours and attempts are finishing, else the room", () =>
+      Effect.gen(function*() {
+        const store = yield* deliveryStore
+        const storeId = uniqueStore()
+        const busy = yield* subscribe(storeId, "http://127.0.0.1:9/busy")
+        yield* setColumn(busy.id, "max_in_flight = 3")
+        const held = (n: number) => ({ subscriptionIds: [busy.id], held: [n] })
+        // Nothing finishing yet: the room (3) only.
+        const first = yield* store.createForEvents(events(storeId, 12), { ...room(100), ahead: held(0) })
+        expect(first.claimed).toHaveLength(3)
+        // (Other tests' subscriptions in this database have due deliveries too: only this one's count.)
+        const claim = (options: Partial<Parameters<typeof store.claim>[0]>) =>
+          store.claim({ lane: "webhook", limit: 100, leaseSeconds: 30, owner: "me", ...options }).pipe(
+            Effect.map((claimed) => claimed.filter((c) => c.subscription_id === busy.id))
+          )
+        // One of ours finished: its room, and three more ahead.
+        const ahead = yield* claim({ finished: [first.claimed[0]!.delivery_id], ahead: held(3) })
+        expect(ahead).toHaveLength(1 + 3)
+        expect(ahead.every((c) => c.max_in_flight === 3)).toBe(true)
+        expect(yield* inFlight(busy.id)).toBe(7)
+        // Another instance (none of the leases its own) gets nothing: the room is maxInFlight as ever.
+        expect(yield* claim({ owner: "other", finished: [], ahead: { subscriptionIds: [], held: [] } })).toHaveLength(0)
+        // Without claiming ahead, a finished attempt frees its own room only, and 7 leases leave none.
+        expect(yield* claim({ finished: [first.claimed[1]!.delivery_id] })).toHaveLength(0)
+      }))
+
     it.scoped("a claim by id takes its subscription's older waiting deliveries first", () =>
       Effect.gen(function*() {
         const store = yield* deliveryStore

@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Schema } from "effect"
-import type { ClaimedDelivery, ClaimOptions } from "../../services/DeliveryStore.ts"
+import type { ClaimAhead, ClaimedDelivery, ClaimOptions } from "../../services/DeliveryStore.ts"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
 import { waitingById } from "./waitingById.ts"
@@ -22,7 +22,8 @@ const ClaimedRow = Schema.Struct({
   secret_version: Schema.NullOr(Schema.Number),
   previous_secret_active: Schema.Boolean,
   probe: Schema.Boolean,
-  payload_bytes: Schema.Number
+  payload_bytes: Schema.Number,
+  max_in_flight: Schema.NullOr(Schema.Number)
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
 
@@ -59,7 +60,7 @@ const returning = (sql: SqlClient) =>
   sql`RETURNING d.delivery_id::text AS delivery_id, d.subscription_id::text AS subscription_id,
               d.config_id::text AS config_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
               d.event_payload ->> 'occurredAt' AS occurred_at, d.event_payload AS body, w.target_url, w.secret_version,
-              w.previous_secret_active, w.probe, d.payload_bytes`
+              w.previous_secret_active, w.probe, d.payload_bytes, w.max_in_flight`
 
 /**
  * Claims waiting deliveries of one lane that are due: `FOR UPDATE SKIP LOCKED`
@@ -106,12 +107,30 @@ export const finishedRows = (sql: SqlClient, finished: ReadonlyArray<string>) =>
       GROUP BY d.subscription_id
     )`
 
+/** The `held` relation: per subscription, the leases this instance holds (see ClaimAhead). */
+export const heldRows = (sql: SqlClient, ahead: ClaimAhead | undefined) =>
+  sql`held AS (
+      SELECT * FROM UNNEST(${ahead?.subscriptionIds ?? []}::uuid[], ${ahead?.held ?? []}::int[]) AS h(subscription_id, n)
+    )`
+
 /**
- * A subscription's room (`s`, with `f` its finished attempts). A probe of an open
- * breaker goes out alone: the next waits until its result is on record.
+ * A subscription's room (`s`, with `f` its finished attempts and `h` the leases
+ * this instance holds), its breaker closed: its maxInFlight less the requests
+ * open; claiming ahead, its maxInFlight more while every lease it has is this
+ * instance's and it has just finished attempts (see ClaimAhead).
  */
-const roomOf = (sql: SqlClient) =>
-  sql`CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 1 - s.in_flight END`
+export const closedRoomOf = (sql: SqlClient, ahead: ClaimAhead | undefined) =>
+  ahead === undefined
+    ? sql`s.max_in_flight - s.in_flight + coalesce(f.n, 0)`
+    : sql`s.max_in_flight - s.in_flight + coalesce(f.n, 0)
+          + CASE WHEN s.in_flight <= coalesce(h.n, 0) AND f.n > 0 THEN s.max_in_flight ELSE 0 END`
+
+/**
+ * A subscription's room (see closedRoomOf). A probe of an open breaker goes out
+ * alone: the next waits until its result is on record.
+ */
+const roomOf = (sql: SqlClient, ahead: ClaimAhead | undefined) =>
+  sql`CASE WHEN s.paused_until IS NULL THEN ${closedRoomOf(sql, ahead)} ELSE 1 - s.in_flight END`
 
 /**
  * Whether, after a claim that took nothing, webhook deliveries are due all
@@ -191,11 +210,12 @@ export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
           ${oldestDue(sql, sql``)}
         ) p`
   return sql`
-    WITH ${finishedRows(sql, finished)}${signalled}, open AS (
+    WITH ${finishedRows(sql, finished)}, ${heldRows(sql, options.ahead)}${signalled}, open AS (
       SELECT * FROM (
-        SELECT s.subscription_id, ${signingColumns(sql)},
-               s.paused_until IS NOT NULL AS probe, ${roomOf(sql)} AS room
+        SELECT s.subscription_id, ${signingColumns(sql)}, s.max_in_flight,
+               s.paused_until IS NOT NULL AS probe, ${roomOf(sql, options.ahead)} AS room
         FROM webhook_subscriptions s LEFT JOIN finished f ON f.subscription_id = s.subscription_id
+          LEFT JOIN held h ON h.subscription_id = s.subscription_id
         WHERE s.is_active AND (s.paused_until IS NULL OR s.paused_until <= now())
         ${options.ids ? sql`AND s.subscription_id IN (SELECT subscription_id FROM signalled)` : sql``}
       ) subscriptions
@@ -226,7 +246,8 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
   sql`
     WITH candidates AS (
       SELECT d.delivery_id, d.payload_bytes, d.next_retry_at,
-             NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe
+             NULL::text AS target_url, NULL::int AS secret_version, false AS previous_secret_active, false AS probe,
+             NULL::int AS max_in_flight
       FROM webhook_deliveries d JOIN connector_configs t ON t.config_id = d.config_id AND t.is_active
       WHERE d.config_id IS NOT NULL AND d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now()
         AND d.lease_expires_at IS NULL

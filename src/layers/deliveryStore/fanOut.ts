@@ -4,7 +4,7 @@ import type { EventEnvelope } from "../../domain/EventEnvelope.ts"
 import type { ClaimedDelivery, FanOutResult, IntakeClaim, NewDelivery } from "../../services/DeliveryStore.ts"
 import { PersistenceError } from "../../services/Persistence.ts"
 import { persistence } from "../sqlErrors.ts"
-import { attemptBody, finishedRows, signingColumns } from "./claims.ts"
+import { attemptBody, closedRoomOf, finishedRows, heldRows, signingColumns } from "./claims.ts"
 import { olderClaimed } from "./intakeOlder.ts"
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8")
@@ -21,7 +21,8 @@ const ClaimedAtIntake = Schema.Struct({
   target_url: Schema.NullOr(Schema.String),
   secret_version: Schema.NullOr(Schema.Number),
   previous_secret_active: Schema.Boolean,
-  payload_bytes: Schema.Number
+  payload_bytes: Schema.Number,
+  max_in_flight: Schema.Number
 })
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedAtIntake))
 
@@ -65,7 +66,7 @@ const olderRows = (sql: SqlClient, claim: IntakeClaim | undefined) =>
     UNION ALL
     SELECT 'older', o.delivery_id::text, false, o.subscription_id::text, o.store_id, o.event_type,
            o.event_payload ->> 'occurredAt', o.event_payload, ${signingColumns(sql)}, o.payload_bytes,
-           o.attempt_number, o.cycle_attempts, o.replay
+           o.attempt_number, o.cycle_attempts, o.replay, s.max_in_flight
     FROM older_claimed o JOIN webhook_subscriptions s ON s.subscription_id = o.subscription_id`
 
 /**
@@ -87,17 +88,18 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
     : sql`CASE WHEN leased THEN now() + ${claim.leaseSeconds}::int * interval '1 second' END,
           CASE WHEN leased THEN ${claim.owner}::text END`
   return sql<FanOutRow>`
-    WITH ${finishedRows(sql, claim?.finished ?? [])}, e AS (
+    WITH ${finishedRows(sql, claim?.finished ?? [])}, ${heldRows(sql, claim?.ahead)}, e AS (
       SELECT e.*, p.payload FROM UNNEST(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.eventType)}::text[],
                                        ${events.map((e) => e.storeId)}::text[], ${payloads.map(utf8Bytes)}::int[])
           WITH ORDINALITY AS e(event_id, event_type, store_id, payload_bytes, n)
         JOIN jsonb_array_elements(${`[${payloads.join(",")}]`}::jsonb) WITH ORDINALITY AS p(payload, n) USING (n)
     ), targets AS (
       SELECT e.*, s.subscription_id, NULL::uuid AS config_id,
-             CASE WHEN s.paused_until IS NULL THEN s.max_in_flight - s.in_flight + coalesce(f.n, 0) ELSE 0 END AS room
+             CASE WHEN s.paused_until IS NULL THEN ${closedRoomOf(sql, claim?.ahead)} ELSE 0 END AS room
       FROM e JOIN webhook_subscriptions s
         ON s.store_id = e.store_id AND s.is_active AND (e.event_type = ANY (s.events) OR '*' = ANY (s.events))
         LEFT JOIN finished f ON f.subscription_id = s.subscription_id
+        LEFT JOIN held h ON h.subscription_id = s.subscription_id
       UNION ALL
       SELECT e.*, NULL::uuid, c.config_id, 0
       FROM e JOIN connector_configs c
@@ -118,11 +120,11 @@ export const createForEvents = (sql: SqlClient) => (events: ReadonlyArray<EventE
            CASE WHEN i.claimed THEN i.event_payload ->> 'occurredAt' END AS occurred_at,
            CASE WHEN i.claimed THEN i.event_payload END AS body,
            ${signingColumns(sql)}, i.payload_bytes, NULL::int AS attempt_number, NULL::int AS cycle_attempts,
-           NULL::boolean AS replay
+           NULL::boolean AS replay, s.max_in_flight
     FROM inserted i LEFT JOIN webhook_subscriptions s ON i.claimed AND s.subscription_id = i.subscription_id
     UNION ALL
     SELECT DISTINCT 'matched', n::text, false, NULL::text, NULL::text, NULL::text, NULL::text, NULL::jsonb, NULL::text,
-           NULL::int, false, NULL::int, NULL::int, NULL::int, NULL::boolean
+           NULL::int, false, NULL::int, NULL::int, NULL::int, NULL::boolean, NULL::int
     FROM targets
     ${olderRows(sql, claim)}`.pipe(
     persistence("fan-out"),
@@ -182,5 +184,6 @@ const asClaimed = (
   secret_version: row.secret_version,
   previous_secret_active: row.previous_secret_active,
   probe: false,
-  payload_bytes: row.payload_bytes
+  payload_bytes: row.payload_bytes,
+  max_in_flight: row.max_in_flight
 })

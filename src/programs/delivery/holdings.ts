@@ -1,4 +1,4 @@
-import type { Lane } from "../../services/DeliveryStore.ts"
+import type { ClaimAhead, Lane } from "../../services/DeliveryStore.ts"
 
 /**
  * The claims this instance holds, from claim until their outcome is on record:
@@ -12,14 +12,16 @@ import type { Lane } from "../../services/DeliveryStore.ts"
  * ClaimOptions.finished).
  */
 export class Holdings {
-  private readonly held = new Map<string, { readonly lane: Lane; readonly bytes: number }>()
+  private readonly held = new Map<string, { readonly lane: Lane; readonly bytes: number; readonly subscriptionId: string | null }>()
+  private readonly bySubscription = new Map<string, number>()
   private readonly finishedIds = new Set<string>()
   private readonly count: Record<Lane, number> = { webhook: 0, connector: 0 }
   private readonly bytesByLane: Record<Lane, number> = { webhook: 0, connector: 0 }
 
-  add(lane: Lane, id: string, bytes: number) {
+  add(lane: Lane, id: string, bytes: number, subscriptionId: string | null = null) {
     if (this.held.has(id)) return
-    this.held.set(id, { lane, bytes })
+    this.held.set(id, { lane, bytes, subscriptionId })
+    if (subscriptionId !== null) this.bySubscription.set(subscriptionId, (this.bySubscription.get(subscriptionId) ?? 0) + 1)
     this.count[lane]++
     this.bytesByLane[lane] += bytes
   }
@@ -29,6 +31,11 @@ export class Holdings {
     if (entry === undefined) return
     this.held.delete(id)
     this.finishedIds.delete(id)
+    if (entry.subscriptionId !== null) {
+      const left = (this.bySubscription.get(entry.subscriptionId) ?? 1) - 1
+      if (left > 0) this.bySubscription.set(entry.subscriptionId, left)
+      else this.bySubscription.delete(entry.subscriptionId)
+    }
     this.count[entry.lane]--
     this.bytesByLane[entry.lane] -= entry.bytes
   }
@@ -41,6 +48,11 @@ export class Holdings {
   /** The webhook claims held whose attempts are done, waiting to be recorded. */
   finished(): ReadonlyArray<string> {
     return Array.from(this.finishedIds)
+  }
+
+  /** Per webhook subscription, the leases held (what a claim ahead compares with its count, see ClaimAhead). */
+  heldBySubscription(): ClaimAhead {
+    return { subscriptionIds: Array.from(this.bySubscription.keys()), held: Array.from(this.bySubscription.values()) }
   }
 
   size(lane: Lane) {

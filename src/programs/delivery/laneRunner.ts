@@ -2,6 +2,7 @@ import { Chunk, Clock, Effect, Queue } from "effect"
 import type { ClaimedDelivery, DeliveryStoreShape, Lane, Outcome } from "../../services/DeliveryStore.ts"
 import type { DeliveryLane } from "./DeliveryLane.ts"
 import type { DeliverySignalsShape, Intake } from "./DeliverySignals.ts"
+import { EndpointGate } from "./endpointGate.ts"
 import type { DatabaseHealth } from "./health.ts"
 import type { Holdings } from "./holdings.ts"
 import { countAttempt, countDefect, countReleased } from "./metrics.ts"
@@ -61,6 +62,9 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const signals = deps.signals.queue(lane.lane)
 
     const finished = () => (lane.lane === "webhook" ? holdings.finished() : [])
+    // Webhook claims take ahead (see ClaimAhead); the gate keeps each subscription's open requests within its limit.
+    const ahead = () => (lane.lane === "webhook" ? { ahead: holdings.heldBySubscription() } : {})
+    const gate = new EndpointGate()
     const room = () => ({
       limit: Math.min(claimBatch, capacity - holdings.size(lane.lane)),
       maxBytes: Math.max(1, timings.maxBytesInHand - holdings.bytes())
@@ -69,7 +73,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     const claimGate = yield* Effect.makeSemaphore(1)
     // Claimed deliveries are held (counted against the room) before they are queued for a worker.
     const handOver = (claimed: ReadonlyArray<ClaimedDelivery>) => {
-      for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes)
+      for (const c of claimed) holdings.add(lane.lane, c.delivery_id, c.payload_bytes, c.subscription_id)
       return Effect.as(work.offerAll(claimed), claimed)
     }
     const claim = (ids?: ReadonlyArray<string>) =>
@@ -83,6 +87,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
           leaseSeconds: lane.leaseSeconds,
           owner,
           finished: finished(),
+          ...ahead(),
           ...(ids ? { ids } : {})
         })
           .pipe(Effect.flatMap(handOver), Effect.tapError(deps.health.noteOutage))
@@ -114,10 +119,44 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
         holdings.finish(delivery.delivery_id, delivery.subscription_id)
         yield* deps.record(lane.lane, outcome)
         yield* freeRoom(deps.roomFreed)
+        return outcome._tag === "Attempted" && outcome.result.status === "DELIVERED"
+      })
+
+    // Claims let go of unattempted; should the store be unreachable, their leases expire instead.
+    const release = (unattempted: ReadonlyArray<ClaimedDelivery>, why: "shutdown" | "failed") =>
+      Effect.gen(function*() {
+        if (unattempted.length === 0) return
+        const ids = unattempted.map((d) => d.delivery_id)
+        const released = yield* store.releaseLeases(ids, owner).pipe(
+          Effect.catchAll((error) =>
+            Effect.logWarning("could not release unattempted claims; their leases will expire").pipe(
+              Effect.annotateLogs({ lane: lane.lane, when: why, why: error.message }),
+              Effect.as(0)
+            )
+          )
+        )
+        for (const id of ids) holdings.remove(id)
+        yield* countReleased(why === "shutdown" ? "shutdown" : "endpoint_failed", released)
+      })
+
+    // A delivery whose subscription has all its requests open waits in the gate; the worker that
+    // ends one of them goes on with the next waiting delivery of that subscription.
+    // One that did not end in a 2xx sends its subscription's waiting claims back to the store, to be
+    // claimed as its breaker, a 410 or its retries now decide, not sent after it regardless.
+    const attemptThenWaiting = (first: ClaimedDelivery) =>
+      Effect.gen(function*() {
+        let next: ClaimedDelivery | undefined = first
+        while (next !== undefined) {
+          const delivered = yield* attempt(next)
+          if (!delivered) yield* release(gate.takeWaitingOf(next), "failed")
+          next = gate.next(next)
+        }
       })
 
     // An attempt in hand is finished and its outcome queued even when shutdown interrupts the worker.
-    const worker = Effect.uninterruptibleMask((restore) => restore(work.take).pipe(Effect.flatMap(attempt)))
+    const worker = Effect.uninterruptibleMask((restore) =>
+      restore(work.take).pipe(Effect.flatMap((delivery) => (gate.enter(delivery) ? attemptThenWaiting(delivery) : Effect.void)))
+    )
     yield* Effect.forkScoped(
       Effect.all(Array.from({ length: lane.concurrency }, () => supervised(`${lane.lane} worker`, worker)), {
         concurrency: "unbounded",
@@ -126,21 +165,11 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
     )
 
     // Runs after the claimers stopped (finalizers run in reverse): what was claimed but not
-    // taken by a worker goes back at once instead of waiting for its lease to run out.
+    // taken by a worker, or waits in the gate, goes back at once instead of waiting for its
+    // lease to run out.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        const unattempted = Chunk.toReadonlyArray(yield* work.takeAll).map((d) => d.delivery_id)
-        if (unattempted.length === 0) return
-        const released = yield* store.releaseLeases(unattempted, owner).pipe(
-          Effect.catchAll((error) =>
-            Effect.logWarning("could not release unattempted claims at shutdown; their leases will expire").pipe(
-              Effect.annotateLogs({ lane: lane.lane, why: error.message }),
-              Effect.as(0)
-            )
-          )
-        )
-        for (const id of unattempted) holdings.remove(id)
-        yield* countReleased("shutdown", released)
+        yield* release([...Chunk.toReadonlyArray(yield* work.takeAll), ...gate.takeWaiting()], "shutdown")
       })
     )
 
@@ -224,7 +253,7 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
           const { limit, maxBytes } = room()
           if (stopped || limit <= 0) return fanOut(undefined)
           // What the statement claimed is held and queued even if the consumer is interrupted meanwhile.
-          return Effect.uninterruptible(fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished: finished() }).pipe(
+          return Effect.uninterruptible(fanOut({ limit, maxBytes, leaseSeconds: lane.leaseSeconds, owner, finished: finished(), ...ahead() }).pipe(
             Effect.tap((result) => handOver(result.claimed))
           ))
         }))

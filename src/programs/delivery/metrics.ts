@@ -21,7 +21,7 @@ const loopRestartsLedger = ledgerSeries(
 )
 const claimsReleasedLedger = ledgerSeries(
   "delivery_claims_released_total",
-  "Claims let go of without an attempt: by the sweeper (their holder died) or at shutdown"
+  "Claims let go of without an attempt: by the sweeper (their holder died), at shutdown, or claimed ahead for an endpoint that then failed"
 )
 export const claimsReleased = claimsReleasedLedger.counter
 export const resultsUnrecordable = ledgerCounter(
@@ -50,7 +50,7 @@ export const countDefect = (lane: Lane) => Metric.increment(defectsLedger.series
 
 export const countRestart = (loop: string) => Metric.increment(loopRestartsLedger.series([["loop", loop]]))
 
-export const countReleased = (by: "sweeper" | "shutdown", n: number) =>
+export const countReleased = (by: "sweeper" | "shutdown" | "endpoint_failed", n: number) =>
   n === 0 ? Effect.void : Metric.incrementBy(claimsReleasedLedger.series([["by", by]]), n)
 
 /** Event `occurredAt` → the receiver's 2xx: what a subscriber waits for an event, retries included. */
