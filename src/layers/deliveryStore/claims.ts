@@ -78,7 +78,7 @@ export const claim = (sql: SqlClient) => (options: ClaimOptions) =>
   )
 
 /** A delivery (`d`) that is due and not claimed. */
-export const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
+const dueRow = (sql: SqlClient) => sql`d.status IN ('PENDING', 'FAILED') AND d.next_retry_at <= now() AND d.lease_expires_at IS NULL`
 
 /**
  * The deliveries of these ids that meet `where`, as `d`, each looked up by its
@@ -167,6 +167,23 @@ export const oldestDue = (sql: SqlClient, also: Fragment) =>
       ORDER BY d.next_retry_at LIMIT t.room`
 
 /**
+ * The deliveries of `from` (by `delivery_id`) that are still due, each locked
+ * through its primary key (see byId) and checked on the version locked: one
+ * another claimer updated meanwhile is read as it is now, one it holds is skipped.
+ */
+export const lockedDue = (sql: SqlClient, from: string) =>
+  sql`SELECT d.delivery_id FROM ${sql(from)} w CROSS JOIN LATERAL (
+        SELECT d.delivery_id, d.status, d.next_retry_at, d.lease_expires_at FROM webhook_deliveries d
+        WHERE d.delivery_id = w.delivery_id
+        LIMIT 1 FOR UPDATE OF d SKIP LOCKED
+      ) d
+      WHERE ${dueRow(sql)}`
+
+/** A claim's lease on `d`: its holder, and until when unless renewed. */
+export const leased = (sql: SqlClient, leaseSeconds: number, owner: string | null) =>
+  sql`lease_expires_at = now() + ${leaseSeconds}::int * interval '1 second', lease_owner = ${owner}::text`
+
+/**
  * A webhook subscription has an in-flight limit: the leases it holds are kept
  * on its row (`in_flight`, by trigger), so the room left is read from the
  * subscriptions alone, and at most that many of its deliveries are read, oldest
@@ -224,18 +241,9 @@ export const claimWebhooks = (sql: SqlClient, options: ClaimOptions) => {
       ${picked}
       ORDER BY next_retry_at, delivery_id
       LIMIT ${options.limit}
-    ), within_budget AS (${withinBudget(sql, "picked", options)}), locked AS (
-      -- Each locked through its primary key (see byId), and checked on the version locked:
-      -- one another claimer updated meanwhile is read as it is now.
-      SELECT d.delivery_id FROM within_budget w CROSS JOIN LATERAL (
-        SELECT d.delivery_id, d.status, d.next_retry_at, d.lease_expires_at FROM webhook_deliveries d
-        WHERE d.delivery_id = w.delivery_id
-        LIMIT 1 FOR UPDATE OF d SKIP LOCKED
-      ) d
-      WHERE ${due}
-    )
+    ), within_budget AS (${withinBudget(sql, "picked", options)}), locked AS (${lockedDue(sql, "within_budget")})
     UPDATE webhook_deliveries d
-    SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
+    SET ${leased(sql, options.leaseSeconds, options.owner ?? null)}
     FROM within_budget w JOIN locked l ON l.delivery_id = w.delivery_id
     WHERE d.delivery_id = w.delivery_id
     ${returning(sql)}`
@@ -257,7 +265,7 @@ const claimConnectorRuns = (sql: SqlClient, options: ClaimOptions) =>
       FOR UPDATE OF d SKIP LOCKED
     ), within_budget AS (${withinBudget(sql, "candidates", options)})
     UPDATE webhook_deliveries d
-    SET lease_expires_at = now() + ${options.leaseSeconds}::int * interval '1 second', lease_owner = ${options.owner ?? null}
+    SET ${leased(sql, options.leaseSeconds, options.owner ?? null)}
     FROM within_budget w
     WHERE d.delivery_id = w.delivery_id
     ${returning(sql)}`

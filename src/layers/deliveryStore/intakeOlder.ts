@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { IntakeClaim } from "../../services/DeliveryStore.ts"
-import { dueRow, oldestDue } from "./claims.ts"
+import { leased, lockedDue, oldestDue } from "./claims.ts"
 
 /**
  * The common table expressions by which an intake claim takes, before any new
@@ -31,17 +31,9 @@ export const olderClaimed = (sql: SqlClient, claim: IntakeClaim) =>
         WINDOW w AS (ORDER BY o.next_retry_at, o.delivery_id ROWS UNBOUNDED PRECEDING)
       ) sized
       WHERE k <= ${claim.limit} AND running - payload_bytes < ${claim.maxBytes}
-    ), older_locked AS (
-      -- Locked through the primary key and checked on the version locked (as a claim does).
-      SELECT d.delivery_id FROM older_sized w CROSS JOIN LATERAL (
-        SELECT d.delivery_id, d.status, d.next_retry_at, d.lease_expires_at FROM webhook_deliveries d
-        WHERE d.delivery_id = w.delivery_id
-        LIMIT 1 FOR UPDATE OF d SKIP LOCKED
-      ) d
-      WHERE ${dueRow(sql)}
-    ), older_claimed AS (
+    ), older_locked AS (${lockedDue(sql, "older_sized")}), older_claimed AS (
       UPDATE webhook_deliveries d
-      SET lease_expires_at = now() + ${claim.leaseSeconds}::int * interval '1 second', lease_owner = ${claim.owner}::text
+      SET ${leased(sql, claim.leaseSeconds, claim.owner)}
       FROM older_locked l
       WHERE d.delivery_id = l.delivery_id
       RETURNING d.delivery_id, d.subscription_id, d.store_id, d.event_type, d.attempt_number, d.cycle_attempts, d.replay,
