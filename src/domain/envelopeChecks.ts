@@ -55,6 +55,12 @@ export const jsonDepth = (text: string, stopAbove: number): number => {
 // PostgreSQL's jsonb refuses \u0000, and a lone surrogate has no UTF-8 form.
 const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+// In text that decoded as UTF-8 and parsed as JSON, a NUL or a surrogate can only come from a
+// \u escape (JSON refuses raw control characters in strings, UTF-8 has no surrogates): text
+// without one needs no walk of the parsed value. A match (even `\\u0000`, an escaped
+// backslash) only means the walk decides.
+const mayHoldUnstorable = /\\u(?:0000|[dD][89a-fA-F])/
+
 /** The path of the first string (key or value) PostgreSQL cannot store, or undefined. */
 export const unstorableStringAt = (value: unknown): string | undefined => {
   const stack: Array<readonly [unknown, string]> = [[value, ""]]
@@ -119,7 +125,7 @@ export const inspectMessage = (value: Uint8Array | null, limits: EnvelopeLimits)
     return reject("invalid_json", "the value is not JSON")
   }
   const ids = idsOf(json)
-  const bad = unstorableStringAt(json)
+  const bad = mayHoldUnstorable.test(text) ? unstorableStringAt(json) : undefined
   if (bad !== undefined) return reject("unstorable_string", `a NUL character or a lone surrogate at ${bad.slice(0, 200)}`, ids)
   const decoded = decodeEnvelope(json, { errors: "all" })
   return Either.isRight(decoded) ? Either.right(decoded.right) : reject("invalid_envelope", describeIssues(decoded.left), ids)
