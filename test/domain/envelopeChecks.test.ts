@@ -42,6 +42,17 @@ describe("inspectMessage: strings jsonb cannot store", () => {
     expect(reason(envelope(data))).toBe("accepted")
   })
 
+  // Why only escapes need looking for: the same characters unescaped never get that far.
+  it("a raw NUL byte is not JSON, a CESU-encoded surrogate is not UTF-8", () => {
+    const raw = (data: Array<number>) => {
+      const [before, after] = envelope(`{"note":"#"}`).split("#")
+      return inspectMessage(new Uint8Array([...new TextEncoder().encode(before), ...data, ...new TextEncoder().encode(after)]), limits)
+    }
+    const reasonOf = (data: Array<number>) => Either.match(raw(data), { onLeft: (r) => r.reason, onRight: () => "accepted" })
+    expect(reasonOf([0x61, 0x00])).toBe("invalid_json")
+    expect(reasonOf([0xed, 0xa0, 0x80])).toBe("invalid_utf8")
+  })
+
   it("the data comes out as it went in", () => {
     const result = inspect(envelope(`{"note":"\\\\u0000","pair":"\\uD83D\\uDE00"}`))
     expect(Either.isRight(result) && result.right.data).toEqual({ note: "\\u0000", pair: "😀" })
