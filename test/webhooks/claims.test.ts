@@ -93,11 +93,16 @@ describe("webhook delivery claims and leases (real PostgreSQL and Kafka)", () =>
         expect(ids).toHaveLength(150)
         const mine = new Set<string>(ids)
 
+        // Claims racing for one subscription pick the same oldest rows, and the one that finds them
+        // locked takes nothing that round: like the engine's poller, a claimer goes on while some
+        // are still waiting, and stops once none is.
+        const waiting = sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM webhook_deliveries WHERE store_id = ${storeId} AND lease_expires_at IS NULL`
         const claimer = Effect.gen(function*() {
           const got: Array<string> = []
           while (true) {
             const claimed = yield* claim({ limit: 3, leaseSeconds: 60 })
-            if (claimed.length === 0) return got
+            if (claimed.length === 0 && (yield* waiting)[0]!.n === 0) return got
             got.push(...claimed.map((c) => c.delivery_id))
           }
         })
