@@ -193,8 +193,8 @@ describe("admin API client commands", () => {
       const badId = yield* cli(["deliveries", "show", "nope", "--store", STORE, "--url", api.url, "--token", TOKEN])
       expect(badId.stderr).toBe(`error: delivery id "nope" is invalid: expected a UUID`)
 
-      // A port that was free a moment ago: nothing listens there.
-      const closed = yield* Effect.scoped(stubApi(() => undefined)).pipe(Effect.map((s) => s.url))
+      // Port 2: privileged, never handed out by listen(0), so nothing listens there (fetch refuses port 1 itself).
+      const closed = "http://127.0.0.1:2"
       const refused = yield* cli(["subscriptions", "list", "--store", STORE, "--url", closed, "--token", TOKEN])
       expect(refused.exitCode).toBe(1)
       expect(refused.stderr).toBe(

@@ -6,8 +6,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { createServer, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { ServerResponse } from "node:http"
 import { adminFetch, TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
 import { type ReceivedRequest, startReceiver } from "../support/receiver.ts"
@@ -85,15 +84,9 @@ describe("webhook receivers that misbehave (real PostgreSQL and Kafka)", () => {
 
     it.scoped("a refused connection is a failed attempt (Connection error)", () =>
       Effect.gen(function*() {
-        // A port that was just free: nothing listens there.
-        const port = yield* Effect.async<number>((resume) => {
-          const server = createServer()
-          server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as AddressInfo
-            server.close(() => resume(Effect.succeed(port)))
-          })
-        })
-        const result = yield* firstAttempt(() => `http://127.0.0.1:${port}/nobody`)
+        // Port 1: privileged, never handed out by listen(0), so nothing listens there (a port just freed
+        // could be taken by another test's server before the attempt).
+        const result = yield* firstAttempt(() => "http://127.0.0.1:1/nobody")
         expectFailedFirstAttempt(result)
         expect(result.attempt.http_status).toBeNull()
         expect(result.attempt.error).toMatch(/^Connection: .*ECONNREFUSED/)
