@@ -1,11 +1,11 @@
-import { Chunk, Clock, Effect, Queue } from "effect"
+import { type Cause, Chunk, Clock, Effect, Queue } from "effect"
 import type { ClaimedDelivery, DeliveryStoreShape, Lane, Outcome } from "../../services/DeliveryStore.ts"
 import type { DeliveryLane } from "./DeliveryLane.ts"
 import type { DeliverySignalsShape, Intake } from "./DeliverySignals.ts"
 import { EndpointGate } from "./endpointGate.ts"
 import type { DatabaseHealth } from "./health.ts"
 import type { Holdings } from "./holdings.ts"
-import { countAttempt, countDefect, countReleased } from "./metrics.ts"
+import { countAttemptNow, countDefect, countReleased } from "./metrics.ts"
 import { describeCause, supervised } from "./supervised.ts"
 import { type DeliveryTimingsShape, millis } from "./timings.ts"
 
@@ -22,8 +22,8 @@ export interface LaneDeps {
   readonly holdings: Holdings
   readonly owner: string
   readonly health: DatabaseHealth
-  /** Where outcomes go to be recorded. */
-  readonly record: (lane: Lane, outcome: Outcome) => Effect.Effect<void>
+  /** Where outcomes go to be recorded (queued: it returns at once). */
+  readonly record: (lane: Lane, outcome: Outcome) => void
   /** Offered when room was freed in this lane (an attempt finished, or its outcome recorded). */
   readonly roomFreed: RoomFreed
 }
@@ -34,7 +34,13 @@ export interface RoomFreed {
   readonly dispatcher: Queue.Queue<void>
 }
 
-export const freeRoom = (room: RoomFreed) => Effect.zipRight(room.poller.offer(undefined), room.dispatcher.offer(undefined))
+/** Wakes both claimers (each queue holds one wake-up: a second one before it is taken is the same news). */
+export const freeRoomNow = (room: RoomFreed) => {
+  room.poller.unsafeOffer(undefined)
+  room.dispatcher.unsafeOffer(undefined)
+}
+
+export const freeRoom = (room: RoomFreed) => Effect.sync(() => freeRoomNow(room))
 
 const outcomeLabel = (outcome: Outcome) =>
   outcome._tag === "Postponed"
@@ -95,32 +101,36 @@ export const runLane = (lane: DeliveryLane, deps: LaneDeps) =>
 
     // An attempt never fails the worker: a failure or a defect of the attempt itself
     // (a bug, a throwing adapter) is a failed attempt of that delivery, with the reason.
-    const attempt = (delivery: ClaimedDelivery) =>
+    const failedUnexpectedly = (delivery: ClaimedDelivery, startedAt: number, cause: Cause.Cause<unknown>) =>
       Effect.gen(function*() {
-        const startedAt = yield* Clock.currentTimeMillis
-        const outcome = yield* lane.attempt(delivery).pipe(
-          Effect.catchAllCause((cause) =>
-            Effect.gen(function*() {
-              const now = yield* Clock.currentTimeMillis
-              const why = describeCause(cause)
-              yield* countDefect(lane.lane)
-              yield* Effect.logError("delivery attempt failed unexpectedly; recorded as a failed attempt").pipe(
-                Effect.annotateLogs({ lane: lane.lane, deliveryId: delivery.delivery_id, why })
-              )
-              return {
-                _tag: "Attempted",
-                result: lane.failedResult(delivery, `internal error: ${why}`, new Date(startedAt), now - startedAt)
-              } satisfies Outcome as Outcome
-            })
-          )
+        const now = yield* Clock.currentTimeMillis
+        const why = describeCause(cause)
+        yield* countDefect(lane.lane)
+        yield* Effect.logError("delivery attempt failed unexpectedly; recorded as a failed attempt").pipe(
+          Effect.annotateLogs({ lane: lane.lane, deliveryId: delivery.delivery_id, why })
         )
-        yield* countAttempt(lane.lane, outcomeLabel(outcome))
-        // Its connection is free: the room may be claimed again before the result is on record.
+        return {
+          _tag: "Attempted",
+          result: lane.failedResult(delivery, `internal error: ${why}`, new Date(startedAt), now - startedAt)
+        } satisfies Outcome as Outcome
+      })
+    // Once per delivery, so its bookkeeping after the attempt is one synchronous step: counted, its
+    // connection free (the room may be claimed again before the result is on record), the outcome
+    // queued for the writer, the claimers woken.
+    const finish = (delivery: ClaimedDelivery, outcome: Outcome) =>
+      Effect.sync(() => {
+        countAttemptNow(lane.lane, outcomeLabel(outcome))
         holdings.finish(delivery.delivery_id, delivery.subscription_id)
-        yield* deps.record(lane.lane, outcome)
-        yield* freeRoom(deps.roomFreed)
+        deps.record(lane.lane, outcome)
+        freeRoomNow(deps.roomFreed)
         return outcome._tag === "Attempted" && outcome.result.status === "DELIVERED"
       })
+    const attempt = (delivery: ClaimedDelivery) =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        lane.attempt(delivery).pipe(
+          Effect.catchAllCause((cause) => failedUnexpectedly(delivery, startedAt, cause)),
+          Effect.flatMap((outcome) => finish(delivery, outcome))
+        ))
 
     // Claims let go of unattempted; should the store be unreachable, their leases expire instead.
     const release = (unattempted: ReadonlyArray<ClaimedDelivery>, why: "shutdown" | "failed") =>

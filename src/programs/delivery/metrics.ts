@@ -42,9 +42,10 @@ export const outboxSetAside = ledgerCounter(
 
 export type AttemptOutcome = "delivered" | "failed" | "dead_lettered" | "postponed"
 
-// Every attempt counts itself: each series is keyed once (see ledgerSeries), not per update.
-export const countAttempt = (lane: Lane, outcome: AttemptOutcome) =>
-  Metric.increment(attemptsLedger.series([["lane", lane], ["outcome", outcome]]))
+// Every attempt counts itself: each series is keyed once (see ledgerSeries), not per update, and
+// counted in the attempt's own synchronous step (no fiber labels are added to these series).
+export const countAttemptNow = (lane: Lane, outcome: AttemptOutcome) =>
+  attemptsLedger.series([["lane", lane], ["outcome", outcome]]).unsafeUpdate(1, [])
 
 export const countDefect = (lane: Lane) => Metric.increment(defectsLedger.series([["lane", lane]]))
 
