@@ -123,21 +123,23 @@ export const makeHttpOutLive = (options: HttpOutLiveOptions): Effect.Effect<Http
         }
 
         return exchange(agent, { url, method: req.method, headers, body: req.body ?? null, timeoutMs, maxBodyBytes }).pipe(
-          Effect.map((answer): OutboundResponse => ({ ...answer, durationMs: elapsed() })),
-          Effect.mapError((failed) => {
-            const cause = failed._tag === "Failed" ? failed.cause : undefined
-            const code = errorCode(cause)
-            if (failed._tag === "TimedOut" || (code !== undefined && timeoutCodes.has(code))) {
-              return new HttpOutError({
-                reason: "Timeout",
-                detail: `no complete response within ${timeoutMs} ms`,
-                durationMs: elapsed()
-              })
+          Effect.mapBoth({
+            onSuccess: (answer): OutboundResponse => ({ ...answer, durationMs: elapsed() }),
+            onFailure: (failed) => {
+              const cause = failed._tag === "Failed" ? failed.cause : undefined
+              const code = errorCode(cause)
+              if (failed._tag === "TimedOut" || (code !== undefined && timeoutCodes.has(code))) {
+                return new HttpOutError({
+                  reason: "Timeout",
+                  detail: `no complete response within ${timeoutMs} ms`,
+                  durationMs: elapsed()
+                })
+              }
+              if (cause instanceof BlockedAddressError) {
+                return new HttpOutError({ reason: "BlockedAddress", detail: cause.message, durationMs: elapsed() })
+              }
+              return new HttpOutError({ reason: "Connection", detail: describeCause(cause), durationMs: elapsed() })
             }
-            if (cause instanceof BlockedAddressError) {
-              return new HttpOutError({ reason: "BlockedAddress", detail: cause.message, durationMs: elapsed() })
-            }
-            return new HttpOutError({ reason: "Connection", detail: describeCause(cause), durationMs: elapsed() })
           })
         )
       })
