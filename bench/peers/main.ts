@@ -8,6 +8,8 @@
  * signed JSON POST per subscription (X-SS3-Signature: sha256=HMAC-SHA256 of the
  * body) to a local receiver process, retried on failure:
  *   ceiling           the receiver's own ceiling: plain POSTs of the same body at concurrency 64 and 128
+ *   store-floor       the service's delivery-store statements alone for the one-subscription burst (no Kafka, no
+ *                     HTTP): what PostgreSQL spends per delivery however fast the rest is (./storeFloor.ts)
  *   service           integration-service as `serve` runs it (MainLive: PostgreSQL, Kafka, undici), events produced to
  *                     Kafka, subscriptions made through its admin API
  *   bullmq            BullMQ on Redis (REDIS_URL), concurrency 64
@@ -25,7 +27,7 @@
  * pending + failed, from the receiver and the system's store; a run that does not balance is VOID.
  *
  * Environment (all optional):
- *   BENCH_SYSTEMS          which, in order (ceiling,service,bullmq,graphile-worker,pg-boss)
+ *   BENCH_SYSTEMS          which, in order (ceiling,store-floor,service,bullmq,graphile-worker,pg-boss)
  *   BENCH_SCENARIOS        only these, by key (steady_<rate>, burst, after_<rate>, fanout, wide); default all
  *   BENCH_BURST            deliveries of the one-subscription burst (20000)
  *   BENCH_FANOUT_EVENTS    events of the fan-out burst (5000)   BENCH_FANOUT  subscriptions per event (4)
@@ -54,6 +56,7 @@ import { readCpuCount } from "../support/cpu.ts"
 import { startReceiver } from "../support/receiver.ts"
 import { isCleaningUp, progress, runBenchmark, runStartedAt, sourceState, wallNow } from "../support/run.ts"
 import { measureCeiling } from "./ceiling.ts"
+import { measureStoreFloor, storeFloorName } from "./storeFloor.ts"
 import { type Row, runScenario, skippedRow } from "./measure.ts"
 import { breakdownLines, ledgerLines, resultTable } from "./report.ts"
 import { scenarios } from "./scenarios.ts"
@@ -84,7 +87,7 @@ const main = async () => {
 
   const rows: Array<Row> = []
   const notes: Array<string> = []
-  const start = async (name: Exclude<SystemName, "ceiling">): Promise<SystemUnderTest & { notes?: Array<string> }> => {
+  const start = async (name: Exclude<SystemName, "ceiling" | "store-floor">): Promise<SystemUnderTest & { notes?: Array<string> }> => {
     switch (name) {
       case "service":
         return startService(runId, receiver.url, broker as Broker)
@@ -107,6 +110,13 @@ const main = async () => {
     if (name === "ceiling") {
       progress("ceiling: plain POSTs to the receiver")
       rows.push(...await measureCeiling(receiver, [64, 128]))
+      continue
+    }
+    if (name === "store-floor") {
+      progress("store floor: the service's store statements alone")
+      rows.push(await measureStoreFloor(runId).catch((e: unknown) =>
+        skippedRow(storeFloorName, "-", `failed: ${e instanceof Error ? e.message.split("\n")[0]! : String(e)}`)
+      ))
       continue
     }
     progress(`${name}: starting`)

@@ -8,7 +8,7 @@ const listEnv = (name: string, fallback: ReadonlyArray<string>): Array<string> =
   return raw.split(",").map((s) => s.trim()).filter((s) => s !== "")
 }
 
-export const allSystems = ["ceiling", "service", "bullmq", "graphile-worker", "pg-boss"] as const
+export const allSystems = ["ceiling", "store-floor", "service", "bullmq", "graphile-worker", "pg-boss"] as const
 export type SystemName = (typeof allSystems)[number]
 
 const systems = listEnv("BENCH_SYSTEMS", allSystems)
