@@ -18,7 +18,7 @@
  * Every system's workers run in a child process of their own (peak RSS and CPU are that process's); the
  * producer (the application enqueuing, or the platform publishing to Kafka) is this process.
  *
- * Scenarios per system (in this order): a warm-up (not shown), steady rates (quiet), a burst to one
+ * Scenarios per system (in this order): a warm-up burst and a warm-up at 500/s (not shown), steady rates (quiet), a burst to one
  * subscription, the same steady rates right after it, a burst of events × BENCH_FANOUT subscriptions, and
  * (service only) one event to a store with BENCH_WIDE_FANOUT subscriptions. Each is drained before the next.
  * Per scenario: deliveries/s (distinct receipts ÷ first produce → last receipt), p50/p99 of produce → receipt,
@@ -36,6 +36,7 @@
  *   BENCH_WIDE_FANOUT      subscriptions of the wide store, 0 to skip (10000)
  *   BENCH_CEILING_REQUESTS requests per ceiling measurement (20000)
  *   BENCH_PAYLOAD_BYTES    padding in each event's data (256)   BENCH_WARMUP_EVENTS (2000)
+ *   BENCH_WARMUP_SECONDS   then a steady 500/s for this long, not shown (20; 0: none): JIT, the broker's JVM above all
  *   BENCH_PHASE_TIMEOUT    seconds a scenario may take to drain (60)
  *   BENCH_MAX_SECONDS      the whole run, cleanup included (600); scenarios that no longer fit are skipped
  *   BENCH_SERVICE_MAX_IN_FLIGHT each subscription's maxInFlight (64: a peer's worker count; the service's default is 10)

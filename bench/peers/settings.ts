@@ -41,6 +41,8 @@ export const settings = {
   payloadBytes: intEnv("BENCH_PAYLOAD_BYTES", 256),
   /** A burst to one subscription before the first scenario (not shown): JIT, connections, a broker just started. */
   warmupEvents: intEnv("BENCH_WARMUP_EVENTS", 2000),
+  /** Then this many seconds at 500 events/s (not shown): the broker's JVM and the processes' JIT warm up. */
+  warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 20),
   /** Seconds a scenario may take to drain after its last event was produced. */
   phaseTimeoutMs: intEnv("BENCH_PHASE_TIMEOUT", 60) * 1000,
   /** The whole run, cleanup included. */
