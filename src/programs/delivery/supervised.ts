@@ -23,7 +23,7 @@ export const supervised = <E, R>(name: string, step: Effect.Effect<unknown, E, R
   Effect.gen(function*() {
     const driver = yield* Schedule.driver(restartBackoff)
     const pause = driver.next(undefined).pipe(Effect.catchAll(() => Effect.sleep(Duration.seconds(5))))
-    // The backoff starts over after a step that succeeds, read only after a failure.
+    // After a failure, the next step that succeeds starts the backoff over.
     let failedLast = false
     const once = step.pipe(
       Effect.matchCauseEffect({
