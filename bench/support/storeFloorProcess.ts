@@ -75,12 +75,14 @@ const program = Effect.gen(function*() {
   })
   let writing = true
   const relayLimits = { maxMessages: 500, maxBatchBytes: 900_000, maxMessageBytes: 1024 * 1024 }
+  const relayRound = store.relayOutbox(relayLimits, () => Effect.succeed({ setAside: [] }))
   const relay = Effect.gen(function*() {
-    for (;;) {
-      const round = yield* store.relayOutbox(relayLimits, () => Effect.succeed({ setAside: [] }))
-      if (!round.more && !writing) return
+    while (writing) {
+      const round = yield* relayRound
       if (!round.more) yield* Effect.sleep("20 millis")
     }
+    // The writers' last batches may have committed after the round that saw the outbox last.
+    while ((yield* relayRound).taken > 0) continue
   })
 
   const cpu = process.cpuUsage()
