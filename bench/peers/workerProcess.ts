@@ -3,7 +3,7 @@
  * our stderr, told to start and stop queues over IPC, ended by its scope's (or the run's) cleanup.
  */
 import { fork } from "node:child_process"
-import { dirname, join } from "node:path"
+import { dirname, isAbsolute, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type CleanupScope, registerIn, withTimeout } from "../support/run.ts"
 import type { FromWorker, ToWorker, WorkerSettings } from "./workers/protocol.ts"
@@ -21,11 +21,12 @@ export interface WorkerProcess {
 const here = dirname(fileURLToPath(import.meta.url))
 
 export const startWorkerProcess = async (
+  /** A file under ./workers, or an absolute path (the store floor's worker runs the service's code). */
   script: string,
   settings: WorkerSettings,
   scope?: CleanupScope
 ): Promise<WorkerProcess> => {
-  const child = fork(join(here, "workers", script), [], {
+  const child = fork(isAbsolute(script) ? script : join(here, "workers", script), [], {
     execArgv: ["--import", "tsx"],
     env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
     stdio: ["ignore", "inherit", "inherit", "ipc"]

@@ -82,7 +82,7 @@ const observeLatencyNow = (delivery: ClaimedDelivery, answeredMs: number) => {
 const isSuccess = (status: number) => status >= 200 && status < 300
 
 /** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
-const outcomeMessages = (r: AttemptResult): ReadonlyArray<OutboxMessage> =>
+export const outcomeMessages = (r: AttemptResult): ReadonlyArray<OutboxMessage> =>
   r.status === "DELIVERED"
     ? [{
       topic: deliveredTopic,
