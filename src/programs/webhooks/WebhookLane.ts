@@ -34,6 +34,8 @@ type Response =
   | { readonly _tag: "Response"; readonly response: OutboundResponse }
   | { readonly _tag: "Error"; readonly error: string; readonly durationMs: number }
 
+const isSuccess = (status: number) => status >= 200 && status < 300
+
 /**
  * The delivery's next state after this attempt, per the retry table at the
  * cycle's position (attempt numbers themselves run on across re-triggers).
@@ -45,7 +47,7 @@ type Response =
 const resultOf = (delivery: ClaimedDelivery, startedAt: Date, response: Response): AttemptResult => {
   const attemptNumber = delivery.attempt_number + 1
   const httpStatus = response._tag === "Response" ? response.response.status : null
-  const ok = httpStatus !== null && httpStatus >= 200 && httpStatus < 300
+  const ok = httpStatus !== null && isSuccess(httpStatus)
   const spendsNothing = !ok && (httpStatus === goneStatus || delivery.probe)
   const cycleAttempts = spendsNothing ? delivery.cycle_attempts : delivery.cycle_attempts + 1
   const next = ok ? Option.none() : spendsNothing ? Option.some(Duration.zero) : delayAfterFailedAttempt(cycleAttempts)
@@ -78,8 +80,6 @@ const observeLatencyNow = (delivery: ClaimedDelivery, answeredMs: number) => {
   const occurred = delivery.occurred_at === null ? Number.NaN : Date.parse(delivery.occurred_at)
   if (!Number.isNaN(occurred)) webhookDeliveryLatency.unsafeUpdate(Math.max(0, answeredMs - occurred) / 1000, [])
 }
-
-const isSuccess = (status: number) => status >= 200 && status < 300
 
 /** Outcomes that end a delivery are announced: delivered, or dead-lettered. */
 export const outcomeMessages = (r: AttemptResult): ReadonlyArray<OutboxMessage> =>
